@@ -1,0 +1,141 @@
+"""Token-aware text splitting.
+
+Text is cut at the coarsest boundary that makes pieces fit (paragraph, line, sentence, clause,
+word, and only as a last resort inside a word at token boundaries), then pieces are packed
+greedily into chunks of at most `chunk_size` tokens. Pieces keep their separators, so with no
+overlap the chunks concatenate back to the input: nothing is lost between chunks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from .config import CodeSplitter, MarkdownSplitter, ProcessingConfig, SeparatorSplitter
+from .tokens import cl100k
+
+DEFAULT_SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " "]
+CODE_SEPARATORS = ["\nclass ", "\ndef ", "\nfunction ", "\nfunc ", "\n\n", "\n", " "]
+
+
+def separators_for(processing: ProcessingConfig) -> list[str]:
+    """The separator list the configured text splitter implies (JSON-quoted in the official spec)."""
+    splitter = processing.text_splitter
+    if isinstance(splitter, SeparatorSplitter):
+        return [json.loads(s) for s in splitter.separators if json.loads(s) != ""] or DEFAULT_SEPARATORS
+    if isinstance(splitter, MarkdownSplitter):
+        headers = ["\n" + "#" * level + " " for level in range(1, splitter.split_level + 1)]
+        return headers + DEFAULT_SEPARATORS
+    if isinstance(splitter, CodeSplitter):
+        return CODE_SEPARATORS
+    return DEFAULT_SEPARATORS
+
+
+def _split_keep(text: str, separator: str) -> list[str]:
+    """Split after each separator, keeping it on the left piece ("a. b" -> ["a. ", "b"])."""
+    parts = text.split(separator)
+    pieces = [p + separator for p in parts[:-1]] + [parts[-1]]
+    return [p for p in pieces if p]
+
+
+class Chunker:
+    """Splits text into chunks of at most `chunk_size` tokens with `overlap` tokens carried over."""
+
+    def __init__(self, chunk_size: int, overlap: int = 0, separators: Sequence[str] = DEFAULT_SEPARATORS) -> None:
+        if overlap >= chunk_size:
+            raise ValueError("overlap must be smaller than chunk_size")
+        self.chunk_size = chunk_size
+        self.overlap = overlap
+        self.separators = list(separators)
+        self._enc = cl100k()
+
+    @classmethod
+    def from_config(cls, processing: ProcessingConfig) -> "Chunker":
+        return cls(processing.chunk_size, processing.chunk_overlap, separators_for(processing))
+
+    def count(self, text: str) -> int:
+        return len(self._enc.encode_ordinary(text))
+
+    def split(self, text: str) -> list[str]:
+        return [chunk for chunk, _ in self.split_counted(text)]
+
+    def split_counted(self, text: str) -> list[tuple[str, int]]:
+        """(chunk, tokens) pairs; the counts let the writer bound embedding requests by tokens."""
+        if not text:
+            return []
+        pieces = self._pieces(text, 0)
+        if len(pieces) == 1:
+            return pieces
+        return self._pack(pieces)
+
+    def _pieces(self, text: str, level: int) -> list[tuple[str, int]]:
+        """(piece, tokens) pairs, each piece at most chunk_size tokens, in order, covering the text."""
+        tokens = self.count(text)
+        if tokens <= self.chunk_size:
+            return [(text, tokens)]
+        while level < len(self.separators) and self.separators[level] not in text:
+            level += 1
+        if level >= len(self.separators):
+            return self._hard_split(text)
+        out: list[tuple[str, int]] = []
+        for part in _split_keep(text, self.separators[level]):
+            out.extend(self._pieces(part, level + 1))
+        return out
+
+    def _hard_split(self, text: str) -> list[tuple[str, int]]:
+        """No separator left: cut at token boundaries (on character offsets, so no UTF-8 is broken)."""
+        tokens = self._enc.encode_ordinary(text)
+        _, offsets = self._enc.decode_with_offsets(tokens)
+        out = []
+        for start in range(0, len(tokens), self.chunk_size):
+            begin = offsets[start]
+            end = offsets[start + self.chunk_size] if start + self.chunk_size < len(tokens) else len(text)
+            if end > begin:
+                piece = text[begin:end]
+                out.append((piece, self.count(piece)))
+        return out
+
+    def _pack(self, pieces: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """Greedy packing by summed piece tokens, verified on the joined text (BPE seams may differ).
+
+        Every round consumes at least one new piece, so the loop always ends.
+        """
+        chunks: list[tuple[str, int]] = []
+        carried: list[tuple[str, int]] = []
+        i = 0
+        while i < len(pieces):
+            current, size = list(carried), sum(t for _, t in carried)
+            n_carried = len(current)
+            if current and size + pieces[i][1] > self.chunk_size:
+                current, size, n_carried = [], 0, 0
+            current.append(pieces[i])
+            size += pieces[i][1]
+            i += 1
+            while i < len(pieces) and size + pieces[i][1] <= self.chunk_size:
+                current.append(pieces[i])
+                size += pieces[i][1]
+                i += 1
+            text = "".join(p for p, _ in current)
+            tokens = self.count(text)
+            while tokens > self.chunk_size and len(current) > 1:
+                if len(current) - n_carried > 1:
+                    current.pop()
+                    i -= 1
+                else:
+                    current, n_carried = current[n_carried:], 0
+                text = "".join(p for p, _ in current)
+                tokens = self.count(text)
+            chunks.append((text, tokens))
+            carried = self._overlap_tail(current) if self.overlap and i < len(pieces) else []
+        return chunks
+
+    def _overlap_tail(self, pieces: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        tail: list[tuple[str, int]] = []
+        size = 0
+        for piece, tokens in reversed(pieces):
+            if size + tokens > self.overlap:
+                break
+            tail.insert(0, (piece, tokens))
+            size += tokens
+        return tail
+

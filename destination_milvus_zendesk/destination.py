@@ -1,0 +1,176 @@
+"""The Airbyte destination: spec, check, write — and the boundary where errors become traces."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+from typing import Any, Iterable, Iterator, Mapping
+
+import orjson
+from airbyte_cdk.destinations import Destination
+from airbyte_cdk.models import (AirbyteConnectionStatus, AirbyteMessage, AirbyteMessageSerializer,
+                                ConfiguredAirbyteCatalog, ConnectorSpecification, DestinationSyncMode, Status)
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from pymilvus import DataType
+
+from .config import ConnectorConfig, parse_config, spec_schema
+from .embedding.base import Embedder
+from .embedding.factory import create_embedder
+from .errors import ConfigError, ConnectorError, InputError
+from .milvus_store import MODEL_PROPERTY, SUPPORTED_PK_TYPES, CollectionInfo, MilvusStore
+from .writer import Writer
+
+logger = logging.getLogger("airbyte")
+DOCS_URL = "https://github.com/destination-milvus-zendesk/destination-milvus-zendesk/blob/main/docs/milvus-zendesk.md"
+CHECK_EMBEDDING_RETRIES = 1
+CHECK_EMBEDDING_TIMEOUT_S = 15.0
+
+
+def traced(exc: ConnectorError) -> AirbyteTracedException:
+    return AirbyteTracedException(message=exc.message, internal_message=exc.internal, failure_type=exc.failure_type)
+
+
+def validate_collection(info: CollectionInfo, embedder: Embedder, cfg: ConnectorConfig) -> None:
+    """Everything check verifies about the collection; write runs it too, before any data flows."""
+    name = info.name
+    if info.pk_type not in SUPPORTED_PK_TYPES:
+        raise ConfigError(f"Collection '{name}' has a {info.pk_type.name} primary key '{info.pk_field}': only INT64 "
+                          "(auto-id or not) and VARCHAR primary keys are supported.")
+    if info.vector_type is None:
+        raise ConfigError(f"Collection '{name}' has no field '{info.vector_field}' (fields: {', '.join(info.fields)}): "
+                          "set indexing.vector_field to its vector field.")
+    if info.vector_type != DataType.FLOAT_VECTOR:
+        raise ConfigError(f"Field '{info.vector_field}' of collection '{name}' is {info.vector_type.name}, "
+                          "not FLOAT_VECTOR.")
+    if info.dimensions != embedder.dimensions:
+        raise ConfigError(f"Collection '{name}' stores {info.dimensions}-dimensional vectors in '{info.vector_field}' "
+                          f"but the embedding model ({embedder.model_id}) produces {embedder.dimensions}: use a "
+                          "collection of the same dimension or another model.")
+    if not info.dynamic:
+        raise ConfigError(f"Collection '{name}' has dynamic fields off: metadata and bookkeeping fields "
+                          "(_ab_stream, _ab_record_id, ...) need enable_dynamic_field=True.")
+    text_type = info.fields.get(cfg.indexing.text_field)
+    if text_type is not None and text_type != DataType.VARCHAR and not cfg.omit_raw_text:
+        raise ConfigError(f"Text field '{cfg.indexing.text_field}' of collection '{name}' is {text_type.name}, "
+                          "not VARCHAR: set indexing.text_field to another name or enable omit_raw_text.")
+    recorded = info.properties.get(MODEL_PROPERTY)
+    if recorded and recorded != embedder.model_id:
+        raise ConfigError(f"Collection '{name}' was written with embedding model {recorded}, but the config uses "
+                          f"{embedder.model_id}: vectors of different models cannot be compared. Use the same model "
+                          "or a new collection.")
+
+
+class DestinationMilvusZendesk(Destination):
+    def __init__(self) -> None:
+        self.line_number = 0
+
+    def spec(self, logger: logging.Logger) -> ConnectorSpecification:
+        return ConnectorSpecification(
+            documentationUrl=DOCS_URL,
+            supportsIncremental=True,
+            supported_destination_sync_modes=[DestinationSyncMode.overwrite, DestinationSyncMode.append,
+                                              DestinationSyncMode.append_dedup],
+            connectionSpecification=spec_schema(),
+        )
+
+    # --- check ----------------------------------------------------------------------------------
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        store = None
+        try:
+            cfg = parse_config(dict(config))
+            check_cfg = cfg.model_copy(update={
+                "embedding_max_retries": min(cfg.embedding_max_retries, CHECK_EMBEDDING_RETRIES),
+                "embedding_timeout_seconds": min(cfg.embedding_timeout_seconds, CHECK_EMBEDDING_TIMEOUT_S)})
+            embedder = create_embedder(check_cfg)
+            store = MilvusStore(cfg.indexing)
+            store.connect()
+            info = store.describe()
+            note = ""
+            if info is None:
+                if not cfg.indexing.create_collection:
+                    db = cfg.indexing.db or "default"
+                    raise ConfigError(f"Collection '{cfg.indexing.collection}' does not exist in database '{db}': "
+                                      "create it (see the docs) or enable indexing.create_collection.")
+                note = f" Collection '{cfg.indexing.collection}' will be created on the first sync."
+            else:
+                validate_collection(info, embedder, cfg)
+            embedder.check()
+            return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=f"Milvus and the embedding model are "
+                                           f"ready.{note}")
+        except ConnectorError as exc:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=exc.message)
+        finally:
+            if store is not None:
+                store.close()
+
+    # --- write ----------------------------------------------------------------------------------
+
+    def write(self, config: Mapping[str, Any], configured_catalog: ConfiguredAirbyteCatalog,
+              input_messages: Iterable[AirbyteMessage]) -> Iterable[AirbyteMessage]:
+        store = None
+        try:
+            cfg = parse_config(dict(config))
+            embedder = create_embedder(cfg)
+            store = MilvusStore(cfg.indexing, write_batch_rows=cfg.write_batch_rows,
+                                write_batch_bytes=cfg.write_batch_bytes)
+            store.connect()
+            info = store.describe()
+            if info is None:
+                if not cfg.indexing.create_collection:
+                    raise ConfigError(f"Collection '{cfg.indexing.collection}' does not exist: create it or enable "
+                                      "indexing.create_collection.")
+                info = store.create_collection(embedder.dimensions)
+            validate_collection(info, embedder, cfg)
+            if not info.properties.get("dmz.embedding_model"):
+                store.set_model(embedder.model_id)
+            writer = Writer(cfg, store, embedder, configured_catalog, line_number=lambda: self.line_number)
+            yield from writer.run(input_messages)
+        except ConnectorError as exc:
+            raise traced(exc) from None
+        finally:
+            if store is not None:
+                store.close()
+
+    # --- strict input -----------------------------------------------------------------------------
+
+    def _parse_input_stream(self, input_stream: io.TextIOWrapper) -> Iterator[AirbyteMessage]:
+        """Every line must be an Airbyte message: a bad one stops the sync with its line number.
+
+        The CDK's default logs and skips lines it cannot parse; for a destination that would lose
+        records without a trace. Bytes that are not UTF-8 are replaced (U+FFFD) and reported.
+        """
+        source = getattr(input_stream, "buffer", None) or input_stream
+        self.line_number = 0
+        for raw in source:
+            self.line_number += 1
+            if isinstance(raw, bytes):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    line = raw.decode("utf-8", "replace")
+                    logger.warning(f"Line {self.line_number}: bytes that are not UTF-8 were replaced by U+FFFD.")
+            else:
+                line = raw
+            if not line.strip():
+                continue
+            try:
+                payload = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise traced(InputError(f"Line {self.line_number} of the input is not valid JSON ({exc.msg}); "
+                                        "the sync stops here, everything before it is stored.")) from None
+            try:
+                message = AirbyteMessageSerializer.load(payload)
+            except Exception as exc:  # noqa: BLE001 - the serializer raises many types
+                raise traced(InputError(f"Line {self.line_number} of the input is not an Airbyte message "
+                                        f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})."
+                                        )) from None
+            yield message
+
+
+def run(args: list[str] | None = None) -> None:
+    from airbyte_cdk.logger import init_logger
+
+    init_logger("airbyte")
+    DestinationMilvusZendesk().run(sys.argv[1:] if args is None else args)

@@ -1,0 +1,252 @@
+"""Record -> document: the text to embed, the metadata to store, the record's identity.
+
+Field selection follows the official connector (dot paths, `*` wildcards, empty list = every
+field) so configs move over unchanged. Metadata is made safe for Milvus here, once: legal names,
+no collision with the collection's own fields, bounded sizes. Anything trimmed is reported back
+as a warning so the writer can count it; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from .config import ProcessingConfig
+
+CDC_DELETED_FIELD = "_ab_cdc_deleted_at"
+STREAM_FIELD = "_ab_stream"
+RECORD_ID_FIELD = "_ab_record_id"
+BOOKKEEPING_PREFIX = "_ab_"
+MAX_NAME_LENGTH = 255  # Milvus field-name limit
+MAX_VALUE_CHARS = 8_000  # one metadata string value; longer values are truncated (counted)
+MAX_METADATA_BYTES = 48_000  # all dynamic fields of a row; Milvus refuses JSON rows over 64 KiB
+_ILLEGAL_NAME_CHARS = re.compile(r"[^A-Za-z0-9_]")
+_LOOKS_LIKE_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?\s*>")
+
+
+@dataclass
+class Document:
+    stream: str
+    record_id: str | None
+    text: str
+    metadata: dict[str, Any]
+    deleted: bool = False
+    vector: list[float] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+_BLOCK_TAGS = {"p", "div", "section", "article", "header", "footer", "table", "tr", "blockquote", "pre",
+               "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "figure", "hr"}
+_SKIP_TAGS = {"script", "style", "head", "noscript", "template"}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag in ("br", "td", "th", "dt", "dd"):
+            self.parts.append("\n" if tag == "br" else " ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS or tag == "li":
+            self.parts.append("\n\n" if tag in _BLOCK_TAGS else "")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Readable plain text: paragraphs kept as blank-line breaks, list items as '- ', entities decoded."""
+    parser = _TextExtractor()
+    parser.feed(markup)
+    parser.close()
+    text = "".join(parser.parts).replace("\xa0", " ")
+    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def looks_like_html(value: str) -> bool:
+    return "<" in value and bool(_LOOKS_LIKE_HTML.search(value))
+
+
+# --- field paths -------------------------------------------------------------------------------
+
+
+def select_path(data: Any, path: str) -> list[Any]:
+    """Values at a dot path; `*` matches every key of an object or item of a list."""
+    nodes = [data]
+    for part in path.split("."):
+        nxt: list[Any] = []
+        for node in nodes:
+            if part == "*":
+                if isinstance(node, dict):
+                    nxt.extend(node.values())
+                elif isinstance(node, list):
+                    nxt.extend(node)
+            elif isinstance(node, dict) and part in node:
+                nxt.append(node[part])
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                nxt.append(node[int(part)])
+        nodes = nxt
+    return nodes
+
+
+def _text_of(value: Any, convert_html: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return html_to_text(value) if convert_html and looks_like_html(value) else value.strip()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+# --- names and values --------------------------------------------------------------------------
+
+
+def legal_name(name: str) -> str:
+    """A Milvus-legal field name: letters, digits, underscore; not starting with a digit."""
+    clean = _ILLEGAL_NAME_CHARS.sub("_", name) or "_"
+    if clean[0].isdigit():
+        clean = "_" + clean
+    return clean[:MAX_NAME_LENGTH]
+
+
+def clean_string(value: str) -> str:
+    """Replace lone surrogates (valid JSON, invalid UTF-8) and NUL so every service accepts the text."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def _bounded(value: Any, name: str, warnings: list[str], depth: int = 0) -> Any:
+    """Strings capped, lone surrogates replaced, nesting capped (Milvus JSON depth) — with warnings."""
+    if isinstance(value, str):
+        value = clean_string(value)
+        if len(value) > MAX_VALUE_CHARS:
+            warnings.append(f"metadata field '{name}' truncated from {len(value)} to {MAX_VALUE_CHARS} characters")
+            return value[:MAX_VALUE_CHARS]
+        return value
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        warnings.append(f"metadata field '{name}' held a non-finite number; stored as null")
+        return None
+    if isinstance(value, (dict, list)) and depth >= 8:
+        warnings.append(f"metadata field '{name}' nested deeper than 8 levels; stored as a JSON string")
+        return _bounded(json.dumps(value, ensure_ascii=False), name, warnings, depth)
+    if isinstance(value, dict):
+        return {clean_string(str(k)): _bounded(v, name, warnings, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bounded(v, name, warnings, depth + 1) for v in value]
+    return value
+
+
+# --- the processor -----------------------------------------------------------------------------
+
+
+class DocumentBuilder:
+    """Turns one record into one Document (chunking happens later, on `Document.text`)."""
+
+    def __init__(self, processing: ProcessingConfig, reserved_names: set[str],
+                 vector_source_field: str | None = None) -> None:
+        """`reserved_names`: the collection's own fields (primary key, vector, text); a record field
+        with such a name is stored with a leading underscore (Zendesk `id` -> `_id`)."""
+        self.text_fields = list(processing.text_fields)
+        self.metadata_fields = list(processing.metadata_fields)
+        self.mappings = {m.from_field: m.to_field for m in processing.field_name_mappings}
+        self.embed_field_names = processing.embed_field_names
+        self.convert_html = processing.html_to_text
+        self.reserved = set(reserved_names)
+        self.vector_source_field = vector_source_field
+
+    def build(self, stream: str, data: dict[str, Any], primary_key: list[list[str]] | None) -> Document:
+        warnings: list[str] = []
+        record_id = record_id_for(stream, data, primary_key) if primary_key else None
+        deleted = bool(data.get(CDC_DELETED_FIELD))
+        text = "" if deleted else clean_string(self._text(data))
+        metadata = {} if deleted else self._metadata(data, warnings)
+        vector = None
+        if self.vector_source_field and not deleted:
+            vector = _vector_field(data, self.vector_source_field)
+        return Document(stream, record_id, text, metadata, deleted, vector, warnings)
+
+    def _text(self, data: dict[str, Any]) -> str:
+        paths = self.text_fields or [k for k in data if not k.startswith(BOOKKEEPING_PREFIX)]
+        parts = []
+        for path in paths:
+            values = [_text_of(v, self.convert_html) for v in select_path(data, path)]
+            value = "\n".join(v for v in values if v)
+            if value:
+                parts.append(f"{path}: {value}" if self.embed_field_names else value)
+        return "\n".join(parts) if self.embed_field_names else "\n\n".join(parts)
+
+    def _metadata(self, data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+        if self.metadata_fields:
+            selected: dict[str, Any] = {}
+            for path in self.metadata_fields:
+                values = select_path(data, path)
+                if values:
+                    selected[path] = values[0] if ("*" not in path and len(values) == 1) else values
+        else:
+            selected = {k: v for k, v in data.items() if k != self.vector_source_field}
+        out: dict[str, Any] = {}
+        for name, value in selected.items():
+            name = self.mappings.get(name, name)
+            target = legal_name(name)
+            while target in self.reserved or target.startswith(BOOKKEEPING_PREFIX) or target in out:
+                target = "_" + target
+            out[target] = _bounded(value, target, warnings)
+        return _fit_budget(out, warnings)
+
+
+def _fit_budget(metadata: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """Drop the largest values until the row's dynamic JSON fits Milvus's limit."""
+    sizes = {k: len(json.dumps(v, ensure_ascii=False).encode()) for k, v in metadata.items()}
+    total = sum(sizes.values()) + sum(len(k) + 4 for k in metadata)
+    for name in sorted(sizes, key=sizes.get, reverse=True):
+        if total <= MAX_METADATA_BYTES:
+            break
+        warnings.append(f"metadata field '{name}' ({sizes[name]} bytes) dropped: the row's metadata exceeded "
+                        f"{MAX_METADATA_BYTES} bytes")
+        total -= sizes[name] + len(name) + 4
+        del metadata[name]
+    return metadata
+
+
+def record_id_for(stream: str, data: dict[str, Any], primary_key: list[list[str]]) -> str:
+    """`<stream>_<pk1>_<pk2>`: the official connector's format, so its rows dedup with ours."""
+    parts = []
+    for path in primary_key:
+        values = select_path(data, ".".join(path))
+        value = values[0] if values else "__not_found__"
+        parts.append(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+    return f"{stream}_{'_'.join(parts)}"
+
+
+def _vector_field(data: dict[str, Any], name: str) -> list[float] | None:
+    value = data.get(name)
+    if isinstance(value, list) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return [float(v) for v in value]
+    return None
+

@@ -1,0 +1,43 @@
+"""Offline embedders: the wordllama model shipped inside its PyPI package, and the fake one.
+
+Neither touches the network, so the demo and the tests run on a machine with no API key.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from ..config import FAKE_DIMENSIONS, LOCAL_MODEL, LOCAL_MODEL_DIMENSIONS
+from .base import Embedder
+from .hashing import feature_hash_embeddings
+
+
+@functools.lru_cache(maxsize=1)
+def _wordllama():
+    import wordllama
+    from wordllama import WordLlama
+
+    # The 256-d weights and tokenizer config ship inside the wheel; never download.
+    return WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+
+class WordLlamaEmbedder(Embedder):
+    dimensions = LOCAL_MODEL_DIMENSIONS
+    model_id = f"local:{LOCAL_MODEL}:{LOCAL_MODEL_DIMENSIONS}"
+
+    def __init__(self) -> None:
+        self._model = _wordllama()
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        return self._model.embed(texts, norm=True).astype("float64").tolist()
+
+
+class FakeEmbedder(Embedder):
+    """Deterministic hashed bag-of-words vectors: similar text, close vectors; no cost, no network."""
+
+    dimensions = FAKE_DIMENSIONS
+    model_id = f"fake:hashing:{FAKE_DIMENSIONS}"
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        return feature_hash_embeddings(texts, self.dimensions)

@@ -1,0 +1,350 @@
+"""Everything that talks to Milvus: connect, inspect, create, write, delete, read back vectors.
+
+Only primitives both test backends support are used (milvus-server 2.3.5 and Milvus Lite):
+insert, upsert with a record-defined key, delete by filter, query. Failures are classified here,
+at the boundary, into one-line messages that say what to check, without secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+from urllib.parse import urlparse
+
+from pymilvus import DataType, MilvusClient, MilvusException
+
+from .config import IndexingConfig, NoAuth, TokenAuth, UsernamePasswordAuth
+from .errors import ConfigError, TransientError
+
+logger = logging.getLogger("airbyte")
+
+MODEL_PROPERTY = "dmz.embedding_model"  # collection property recording the embedding model
+STREAM = "_ab_stream"
+RECORD_ID = "_ab_record_id"
+CHUNK = "_ab_chunk"
+TEXT_HASH = "_ab_hash"
+WRITE_ID = "_ab_write"
+GENERATION = "_ab_gen"
+VARCHAR_PK_LENGTH = 512
+MAX_TEXT_BYTES = 65_535
+IDS_PER_FILTER = 500
+QUERY_LIMIT = 16_384  # Milvus's maximum query result window
+WRITE_RETRIES = 5
+SUPPORTED_PK_TYPES = {DataType.INT64, DataType.VARCHAR}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "host.docker.internal"}
+
+
+@dataclass
+class CollectionInfo:
+    name: str
+    pk_field: str
+    pk_type: DataType
+    auto_id: bool
+    pk_max_length: int
+    vector_field: str
+    vector_type: DataType | None
+    dimensions: int | None
+    dynamic: bool
+    fields: dict[str, DataType]
+    field_params: dict[str, dict[str, Any]]
+    metric: str | None
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reserved_names(self) -> set[str]:
+        return set(self.fields)
+
+
+def literal(value: Any) -> str:
+    """A filter literal built from a typed value: strings JSON-quoted (escapes survive), numbers as is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"unsupported filter value type {type(value).__name__}")
+
+
+def in_filter(field_name: str, values: Iterable[Any]) -> str:
+    return f"{field_name} in [{', '.join(literal(v) for v in values)}]"
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class MilvusStore:
+    def __init__(self, cfg: IndexingConfig, *, write_batch_rows: int = 1000, write_batch_bytes: int = 16 << 20) -> None:
+        self.cfg = cfg
+        self.collection = cfg.collection
+        self.write_batch_rows = write_batch_rows
+        self.write_batch_bytes = write_batch_bytes if not cfg.is_lite else min(write_batch_bytes, 8 << 20)
+        self.client: MilvusClient | None = None
+        self.info: CollectionInfo | None = None
+        self.scalar_index_type: str | None = None
+
+    # --- connection ---------------------------------------------------------------------------
+
+    def connect(self) -> MilvusClient:
+        cfg = self.cfg
+        if cfg.is_lite:
+            folder = os.path.dirname(os.path.abspath(cfg.host))
+            if not os.path.isdir(folder):
+                raise ConfigError(f"Milvus Lite file {cfg.host!r}: folder {folder!r} does not exist.")
+            # Milvus Lite serves gRPC in-process and logs a traceback for each call it lacks (AllocTimestamp).
+            logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+            try:
+                self.client = MilvusClient(uri=cfg.host, timeout=cfg.timeout_seconds)
+            except Exception as exc:  # noqa: BLE001 - the boundary: classify whatever Lite raises
+                raise ConfigError(f"Could not open Milvus Lite database {cfg.host!r}: {_first_line(exc)}") from None
+            return self.client
+        parsed = urlparse(cfg.uri)
+        if parsed.scheme not in ("http", "https", "grpc", "grpcs") or not parsed.hostname:
+            raise ConfigError(f"indexing.host {cfg.host!r} is not a Milvus endpoint: use https://host:port, "
+                              "http://host:19530, tcp://host:19530, or a path ending in .db for Milvus Lite.")
+        port = parsed.port or (443 if parsed.scheme in ("https", "grpcs") else 19530)
+        self._warn_plaintext(parsed.scheme, parsed.hostname)
+        self._probe_tcp(parsed.hostname, port)
+        kwargs: dict[str, Any] = {"uri": cfg.uri, "timeout": cfg.timeout_seconds}
+        if isinstance(cfg.auth, TokenAuth):
+            kwargs["token"] = cfg.auth.token
+        elif isinstance(cfg.auth, UsernamePasswordAuth):
+            kwargs["user"], kwargs["password"] = cfg.auth.username, cfg.auth.password
+        if cfg.db:
+            kwargs["db_name"] = cfg.db
+        try:
+            self.client = MilvusClient(**kwargs)
+            self.client.list_collections(timeout=cfg.timeout_seconds)
+        except Exception as exc:  # noqa: BLE001
+            text = str(exc).lower()
+            if "database" in text and ("not found" in text or "not exist" in text):
+                raise ConfigError(f"Milvus database {cfg.db!r} does not exist at {cfg.uri}: create it or fix "
+                                  "indexing.db.") from None
+            raise ConfigError(
+                f"Milvus at {cfg.uri} is reachable but refused the session: check indexing.auth (token or "
+                "username/password; the server reports wrong credentials as a generic connection failure) and that "
+                "the endpoint is a Milvus gRPC port.", internal=_first_line(exc)) from None
+        return self.client
+
+    def _warn_plaintext(self, scheme: str, host: str) -> None:
+        has_secret = not isinstance(self.cfg.auth, NoAuth)
+        if has_secret and scheme in ("http", "grpc") and host not in LOCAL_HOSTS and not host.startswith("127."):
+            logger.warning(f"Credentials for Milvus at {host} are sent over plain-text {scheme}: use https:// for a "
+                           "remote server.")
+
+    def _probe_tcp(self, host: str, port: int) -> None:
+        """pymilvus waits long and says little on an unreachable host; a socket says it in seconds."""
+        try:
+            with socket.create_connection((host, port), timeout=min(self.cfg.timeout_seconds, 10)):
+                pass
+        except OSError as exc:
+            raise ConfigError(f"Milvus endpoint {host}:{port} is unreachable ({exc.strerror or type(exc).__name__}): "
+                              "check indexing.host, the port, and firewalls.") from None
+
+    # --- inspection ---------------------------------------------------------------------------
+
+    def describe(self) -> CollectionInfo | None:
+        assert self.client is not None
+        if not self.client.has_collection(self.collection):
+            return None
+        desc = self.client.describe_collection(self.collection)
+        fields = {f["name"]: f["type"] for f in desc["fields"]}
+        params = {f["name"]: dict(f.get("params") or {}) for f in desc["fields"]}
+        pk = next(f for f in desc["fields"] if f.get("is_primary"))
+        vector_field = self.cfg.vector_field
+        dim = params.get(vector_field, {}).get("dim")
+        info = CollectionInfo(
+            name=self.collection, pk_field=pk["name"], pk_type=pk["type"], auto_id=bool(pk.get("auto_id")),
+            pk_max_length=int(params[pk["name"]].get("max_length", VARCHAR_PK_LENGTH) or VARCHAR_PK_LENGTH),
+            vector_field=vector_field, vector_type=fields.get(vector_field),
+            dimensions=int(dim) if dim is not None else None, dynamic=bool(desc.get("enable_dynamic_field")),
+            fields=fields, field_params=params, metric=self._metric(vector_field),
+            properties={str(k): str(v) for k, v in (desc.get("properties") or {}).items()},
+        )
+        self.info = info
+        return info
+
+    def _metric(self, vector_field: str) -> str | None:
+        assert self.client is not None
+        try:
+            for name in self.client.list_indexes(self.collection, field_name=vector_field):
+                metric = self.client.describe_index(self.collection, name).get("metric_type")
+                if metric:
+                    return str(metric).upper()
+        except MilvusException:
+            return None
+        return None
+
+    def create_collection(self, dimensions: int) -> CollectionInfo:
+        """The tutorial's shape with a record-defined VARCHAR key, so re-syncs are true upserts."""
+        assert self.client is not None
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=True)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_PK_LENGTH)
+        schema.add_field(self.cfg.vector_field, DataType.FLOAT_VECTOR, dim=dimensions)
+        schema.add_field(self.cfg.text_field, DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
+        schema.add_field(STREAM, DataType.VARCHAR, max_length=256)
+        schema.add_field(RECORD_ID, DataType.VARCHAR, max_length=2048)
+        index = self.client.prepare_index_params()
+        index.add_index(self.cfg.vector_field, index_type="AUTOINDEX", metric_type="L2")
+        self.client.create_collection(self.collection, schema=schema, index_params=index,
+                                      consistency_level="Strong")
+        for name in (STREAM, RECORD_ID):
+            self._scalar_index(name)
+        self.client.load_collection(self.collection)
+        logger.info(f"Created collection {self.collection!r} ({dimensions}-d, L2, VARCHAR primary key 'id').")
+        info = self.describe()
+        assert info is not None
+        return info
+
+    def _scalar_index(self, field_name: str) -> None:
+        """INVERTED where supported (Lite, newer servers), Trie on milvus 2.3."""
+        assert self.client is not None
+        for index_type in ([self.scalar_index_type] if self.scalar_index_type else ["INVERTED", "Trie"]):
+            try:
+                params = self.client.prepare_index_params()
+                params.add_index(field_name, index_type=index_type, index_name=f"{field_name}_idx")
+                self.client.create_index(self.collection, params)
+                self.scalar_index_type = index_type
+                return
+            except MilvusException as exc:
+                logger.info(f"scalar index {index_type} on {field_name} not available: {_first_line(exc)}")
+        logger.warning(f"No scalar index could be created on {field_name}; filters on it will scan.")
+
+    def set_model(self, model_id: str) -> None:
+        assert self.client is not None
+        self.client.alter_collection_properties(self.collection, properties={MODEL_PROPERTY: model_id})
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def primary_key(self, record_id: str | None, chunk_index: int) -> Any:
+        """A deterministic key per (record, chunk) so a re-sync overwrites in place; random without a record id."""
+        info = self.info
+        assert info is not None
+        if info.auto_id:
+            return None
+        basis = f"{record_id}#{chunk_index}" if record_id is not None else uuid.uuid4().hex
+        if info.pk_type == DataType.INT64:
+            return int.from_bytes(hashlib.blake2b(basis.encode(), digest_size=8).digest(), "big") & ((1 << 63) - 1)
+        if len(basis.encode()) > info.pk_max_length:
+            return hashlib.sha256(basis.encode()).hexdigest()[: info.pk_max_length]
+        return basis
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        """Insert (auto-id) or upsert (record-defined key), in batches bounded by rows and bytes."""
+        assert self.client is not None and self.info is not None
+        op = self.client.insert if self.info.auto_id else self.client.upsert
+        for batch in self._batches(rows):
+            self._retrying(lambda b=batch: op(self.collection, b, timeout=self.cfg.timeout_seconds * 3),
+                           f"writing {len(batch)} rows")
+
+    def _batches(self, rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for row in rows:
+            row_bytes = _row_bytes(row)
+            if batch and (len(batch) >= self.write_batch_rows or size + row_bytes > self.write_batch_bytes):
+                yield batch
+                batch, size = [], 0
+            batch.append(row)
+            size += row_bytes
+        if batch:
+            yield batch
+
+    def delete(self, filter_expr: str) -> None:
+        assert self.client is not None
+        self._retrying(lambda: self.client.delete(self.collection, filter=filter_expr,  # type: ignore[union-attr]
+                                                  timeout=self.cfg.timeout_seconds * 3), "deleting rows")
+
+    def delete_records(self, record_ids: list[str], keep_write_id: str | None = None) -> None:
+        """Remove the rows of these records, except those written by `keep_write_id` (this batch).
+
+        Rows written by other tools (e.g. the official connector) carry no write id: `not exists`
+        catches them, since a comparison with a missing dynamic field is false in Milvus.
+        """
+        for ids in _chunks(sorted(set(record_ids)), IDS_PER_FILTER):
+            expr = in_filter(RECORD_ID, ids)
+            if keep_write_id is not None:
+                expr += f" and ({WRITE_ID} != {literal(keep_write_id)} or not (exists {WRITE_ID}))"
+            self.delete(expr)
+
+    def query(self, expr: str, output_fields: list[str]) -> list[dict[str, Any]]:
+        assert self.client is not None
+        return self._retrying(lambda: self.client.query(  # type: ignore[union-attr]
+            self.collection, filter=expr, output_fields=output_fields, limit=QUERY_LIMIT,
+            consistency_level="Strong", timeout=self.cfg.timeout_seconds * 3), "querying rows")
+
+    def stored_chunks(self, record_ids: list[str]) -> dict[tuple[str, str], list[float]]:
+        """(record id, text hash) -> stored vector, for reusing embeddings of unchanged chunks."""
+        out: dict[tuple[str, str], list[float]] = {}
+        for ids in _chunks(sorted(set(record_ids)), IDS_PER_FILTER):
+            for row in self.query(in_filter(RECORD_ID, ids), [RECORD_ID, TEXT_HASH, self.cfg.vector_field]):
+                if row.get(TEXT_HASH):
+                    out[(row[RECORD_ID], row[TEXT_HASH])] = [float(x) for x in row[self.cfg.vector_field]]
+        return out
+
+    def count(self, expr: str = "") -> int:
+        assert self.client is not None
+        rows = self.client.query(self.collection, filter=expr, output_fields=["count(*)"], consistency_level="Strong")
+        return int(rows[0]["count(*)"])
+
+    def _retrying(self, call: Any, what: str) -> Any:
+        """Milvus hiccups (restart, leader change) are retried a few times, then a transient_error."""
+        delay = 1.0
+        for attempt in range(WRITE_RETRIES + 1):
+            try:
+                return call()
+            except MilvusException as exc:
+                if attempt == WRITE_RETRIES or not _retryable(exc):
+                    if _retryable(exc):
+                        raise TransientError(f"Milvus kept failing while {what} ({_first_line(exc)}): "
+                                             "check the server's health, then retry the sync.") from None
+                    raise ConfigError(f"Milvus refused {what}: {_first_line(exc)}") from None
+                logger.info(f"Milvus error while {what} ({_first_line(exc)}); retry {attempt + 1} in {delay:.0f}s")
+                time.sleep(delay)
+                delay = min(delay * 2, 15)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.close()
+            except Exception:  # noqa: BLE001 - closing must never mask the real outcome
+                pass
+            self.client = None
+
+
+_NOT_RETRYABLE_WORDS = ("not exist", "not found", "invalid", "exceed", "too large", "mismatch", "illegal",
+                        "permission", "unsupported", "not supported", "unauthenticated")
+
+
+def _retryable(exc: MilvusException) -> bool:
+    text = str(exc).lower()
+    return not any(word in text for word in _NOT_RETRYABLE_WORDS)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+def _row_bytes(row: dict[str, Any]) -> int:
+    size = 64
+    for value in row.values():
+        if isinstance(value, list) and value and isinstance(value[0], float):
+            size += 4 * len(value)
+        elif isinstance(value, str):
+            size += len(value.encode("utf-8", "replace")) + 8
+        else:
+            size += len(json.dumps(value, ensure_ascii=False, default=str)) + 8
+    return size
