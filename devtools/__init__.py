@@ -1,0 +1,1 @@
+"""Developer / test tooling (not shipped with the connector package)."""
