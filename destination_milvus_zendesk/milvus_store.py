@@ -24,6 +24,8 @@ from .config import IndexingConfig, NoAuth, TokenAuth, UsernamePasswordAuth
 from .errors import ConfigError, TransientError
 
 logger = logging.getLogger("airbyte")
+# pymilvus logs every failed RPC with a traceback on stderr; failures are classified here instead.
+logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
 
 MODEL_PROPERTY = "dmz.embedding_model"  # collection property recording the embedding model
 STREAM = "_ab_stream"
@@ -157,6 +159,7 @@ class MilvusStore:
         if not self.client.has_collection(self.collection):
             return None
         desc = self.client.describe_collection(self.collection)
+        self.call(lambda: self.client.load_collection(self.collection), "loading the collection")  # type: ignore
         fields = {f["name"]: f["type"] for f in desc["fields"]}
         params = {f["name"]: dict(f.get("params") or {}) for f in desc["fields"]}
         pk = next(f for f in desc["fields"] if f.get("is_primary"))
@@ -245,7 +248,7 @@ class MilvusStore:
         assert self.client is not None and self.info is not None
         op = self.client.insert if self.info.auto_id else self.client.upsert
         for batch in self._batches(rows):
-            self._retrying(lambda b=batch: op(self.collection, b, timeout=self.cfg.timeout_seconds * 3),
+            self.call(lambda b=batch: op(self.collection, b, timeout=self.cfg.timeout_seconds * 3),
                            f"writing {len(batch)} rows")
 
     def _batches(self, rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -263,7 +266,7 @@ class MilvusStore:
 
     def delete(self, filter_expr: str) -> None:
         assert self.client is not None
-        self._retrying(lambda: self.client.delete(self.collection, filter=filter_expr,  # type: ignore[union-attr]
+        self.call(lambda: self.client.delete(self.collection, filter=filter_expr,  # type: ignore[union-attr]
                                                   timeout=self.cfg.timeout_seconds * 3), "deleting rows")
 
     def delete_records(self, record_ids: list[str], keep_write_id: str | None = None) -> None:
@@ -280,7 +283,7 @@ class MilvusStore:
 
     def query(self, expr: str, output_fields: list[str]) -> list[dict[str, Any]]:
         assert self.client is not None
-        return self._retrying(lambda: self.client.query(  # type: ignore[union-attr]
+        return self.call(lambda: self.client.query(  # type: ignore[union-attr]
             self.collection, filter=expr, output_fields=output_fields, limit=QUERY_LIMIT,
             consistency_level="Strong", timeout=self.cfg.timeout_seconds * 3), "querying rows")
 
@@ -298,7 +301,7 @@ class MilvusStore:
         rows = self.client.query(self.collection, filter=expr, output_fields=["count(*)"], consistency_level="Strong")
         return int(rows[0]["count(*)"])
 
-    def _retrying(self, call: Any, what: str) -> Any:
+    def call(self, call: Any, what: str) -> Any:
         """Milvus hiccups (restart, leader change) are retried a few times, then a transient_error."""
         delay = 1.0
         for attempt in range(WRITE_RETRIES + 1):
