@@ -354,8 +354,9 @@ class Writer:
             row[self.config.indexing.text_field] = _fit_text(text, self._text_limit())
         elif self.config.indexing.text_field in info.fields:
             row[self.config.indexing.text_field] = ""
-        if not info.auto_id:
-            row[info.pk_field] = self.store.primary_key(doc.record_id, index)
+        if not info.auto_id:  # append keeps every version: no record-derived key to collide on
+            keyed = doc.record_id if plan.mode != DestinationSyncMode.append else None
+            row[info.pk_field] = self.store.primary_key(keyed, index)
         return row
 
     def _text_limit(self) -> int:
