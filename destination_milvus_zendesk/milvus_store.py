@@ -327,13 +327,15 @@ class MilvusStore:
             self.client = None
 
 
-_NOT_RETRYABLE_WORDS = ("not exist", "not found", "invalid", "exceed", "too large", "mismatch", "illegal",
-                        "permission", "unsupported", "not supported", "unauthenticated")
+_RETRYABLE_WORDS = ("unavailable", "connect", "timeout", "timed out", "deadline", "rate limit", "ratelimit",
+                    "not ready", "closed", "reset", "too many requests", "service", "temporarily", "try again",
+                    "server is busy", "no available", "not loaded", "leader")
 
 
 def _retryable(exc: MilvusException) -> bool:
+    """Only failures a retry can cure (connection, overload, leader change); a refused row is not one."""
     text = str(exc).lower()
-    return not any(word in text for word in _NOT_RETRYABLE_WORDS)
+    return any(word in text for word in _RETRYABLE_WORDS)
 
 
 def _first_line(exc: BaseException) -> str:

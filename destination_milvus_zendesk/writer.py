@@ -344,8 +344,7 @@ class Writer:
         info = self.info
         row: dict[str, Any] = dict(doc.metadata)
         row[STREAM] = doc.stream
-        if doc.record_id is not None:
-            row[RECORD_ID] = doc.record_id
+        row[RECORD_ID] = doc.record_id if doc.record_id is not None else ""  # explicit field in created collections
         row[CHUNK] = index
         row[TEXT_HASH] = digest
         row[WRITE_ID] = write_id
