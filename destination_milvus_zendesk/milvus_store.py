@@ -196,10 +196,11 @@ class MilvusStore:
         schema.add_field(self.cfg.text_field, DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
         schema.add_field(STREAM, DataType.VARCHAR, max_length=256)
         schema.add_field(RECORD_ID, DataType.VARCHAR, max_length=2048)
+        # indexes before load: milvus 2.3 refuses index changes on a loaded collection
+        self.client.create_collection(self.collection, schema=schema, consistency_level="Strong")
         index = self.client.prepare_index_params()
         index.add_index(self.cfg.vector_field, index_type="AUTOINDEX", metric_type="L2")
-        self.client.create_collection(self.collection, schema=schema, index_params=index,
-                                      consistency_level="Strong")
+        self.client.create_index(self.collection, index)
         for name in (STREAM, RECORD_ID):
             self._scalar_index(name)
         self.client.load_collection(self.collection)
