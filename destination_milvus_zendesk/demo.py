@@ -1,0 +1,86 @@
+"""The main job on the embedded default: sync the bundled Zendesk sample into Milvus Lite with the
+offline local model, then answer a few support-form cases. No API key, no network.
+
+    python -m destination_milvus_zendesk.demo [--config examples/config.lite.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+from .config import parse_config
+from .query import SupportSearch, render
+
+SAMPLE = resources.files("destination_milvus_zendesk") / "sample_data"
+
+
+def sync(config_path: Path) -> None:
+    """Run the connector exactly as Airbyte would: `main.py write` reading messages on stdin."""
+    main_py = Path(__file__).resolve().parent.parent / "main.py"
+    command = [sys.executable, str(main_py), "write", "--config", str(config_path),
+               "--catalog", str(SAMPLE / "catalog.json")]
+    started = time.monotonic()
+    with (SAMPLE / "zendesk_sample.jsonl").open("rb") as stdin:
+        proc = subprocess.run(command, stdin=stdin, capture_output=True, check=False)
+    states, last_log = 0, ""
+    for line in proc.stdout.decode().splitlines():
+        message = json.loads(line)
+        if message["type"] == "STATE":
+            states += 1
+        elif message["type"] == "LOG" and message["log"]["message"].startswith("done:"):
+            last_log = message["log"]["message"]
+        elif message["type"] == "TRACE" and message["trace"].get("type") == "ERROR":
+            raise SystemExit(f"sync failed: {message['trace']['error']['message']}")
+    if proc.returncode != 0:
+        raise SystemExit(f"sync failed (exit {proc.returncode}): {proc.stderr.decode()[-500:]}")
+    print(f"Synced the sample in {time.monotonic() - started:.1f}s: {last_log.removeprefix('done: ')}; "
+          f"{states} state messages acknowledged.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="examples/config.lite.json")
+    parser.add_argument("--keep", action="store_true", help="keep the existing Milvus Lite data")
+    args = parser.parse_args(argv)
+    config_path = Path(args.config).resolve()
+    config = parse_config(json.loads(config_path.read_text()))
+    if config.indexing.is_lite and not args.keep:
+        data = Path(config.indexing.host)
+        data.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(data, ignore_errors=True) if data.is_dir() else data.unlink(missing_ok=True)
+
+    print(f"== 1. write: the bundled Zendesk sample -> {config.indexing.host} (collection "
+          f"'{config.indexing.collection}', embedding '{config.embedding.mode}')")
+    sync(config_path)
+
+    queries = json.loads((SAMPLE / "eval_queries.json").read_text())
+    cases = [("a reworded copy of an open ticket", queries["duplicates"][0]),
+             ("a problem no ticket of that organization has", queries["novel"][0]),
+             ("a how-to question", {**queries["articles"][0], "organization_id": queries["novel"][1]["organization_id"]})]
+    search = SupportSearch.from_config(config)
+    print(f"\n== 2. support-form lookups (duplicate if L2 distance < {search.duplicate_threshold}, "
+          f"articles shown if < {search.article_threshold})")
+    for title, case in cases:
+        started = time.monotonic()
+        answer = search.lookup(case["text"], case["organization_id"])
+        print(f"\n-- {title} (organization {case['organization_id']}, {1000 * (time.monotonic() - started):.0f} ms)")
+        print(f"   customer: {case['text']}")
+        print("   " + render(answer).replace("\n", "\n   "))
+    search.store.close()
+
+    print("\n== 3. open the support form in a browser:")
+    print(f"   SUPPORT_FORM_CONFIG={args.config} .venv/bin/streamlit run destination_milvus_zendesk/support_form.py")
+    print(f"   (query from the shell: .venv/bin/python -m destination_milvus_zendesk.query \"text\" --org "
+          f"{cases[0][1]['organization_id']} --config {args.config})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
