@@ -12,8 +12,18 @@ this module is built around (all verified on this machine):
   launcher, then the whole process group, and waits until 19530/2379/2380 are free.
 * The Go child writes/locks ``/run/milvus/standalone.pid``; a stale file left by a SIGKILL is
   removed before the next start.
-* If 19530 is busy the launcher silently picks the NEXT free port, so ``start()`` refuses to
-  spawn while the port is taken.
+* If a port is busy the launcher silently picks the NEXT free one, and its probe bind() lacks
+  SO_REUSEADDR, so TIME_WAIT sockets left by the previous server moved etcd to 2380 and gRPC to
+  19531.  We run the launcher with a SO_REUSEADDR probe (``_LAUNCHER_CODE``), refuse to spawn
+  while 19530/2379/2380 are LISTENed on, and fail fast if milvus.yaml got other ports.
+* SIGTERM to the Go child is quick when idle but hangs (>10 s) once collections are loaded;
+  ``stop()`` SIGKILLs after ``grace`` (3 s).
+
+Ownership: every data dir we start a server in gets a marker (``.dmz-milvus-server.json``) with
+the owner pid.  ``start()`` reuses a healthy server that enforces auth (a foreign one, a CLI
+daemon, or one owned by another live process; ``stop()`` then leaves it), waits for one that a
+live process is still starting, and kills+replaces only orphans (marker owner dead) and
+unresponsive CLI daemons.  Foreign processes are never killed (``stop --force`` does).
 * ``--authorization-enabled`` is parsed with ``bool(str)`` by the launcher, i.e. ANY value
   (even "false") enables auth; we only pass it when ``auth=True``.
 * With auth the login is ``root:Milvus``.  A wrong password fails in ~10 ms with
@@ -62,7 +72,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional
 
 DEFAULT_PORT = 19530
@@ -581,7 +590,12 @@ class MilvusServer:
         try:
             self._wait_ready(t0)
         except BaseException:
-            self.stop()
+            keep = self.keep_data
+            self.keep_data = keep and not self._own_data_dir  # never leak a temp dir of a failed start
+            try:
+                self.stop()
+            finally:
+                self.keep_data = keep
             raise
         self._write_marker(daemon=False)
         self.startup_seconds = time.monotonic() - t0
@@ -780,8 +794,11 @@ def milvus_server_fixture(tmp_path_factory) -> Iterator[MilvusServer]:
         yield srv
     finally:
         srv.stop()
-        # the unpacked binaries are ~250 MB per data dir: don't let pytest keep 3 of them
-        shutil.rmtree(os.path.join(data_dir, "bin"), ignore_errors=True)
+        # binaries (~250 MB) and etcd/rocksmq data (~270 MB, preallocated) per data dir: don't
+        # let pytest keep 3 of each; the logs stay for post-mortems
+        if not srv.reused:
+            for sub in ("bin", "data"):
+                shutil.rmtree(os.path.join(data_dir, sub), ignore_errors=True)
 
 
 def _external_server(uri: str, token: str) -> MilvusServer:
@@ -797,10 +814,9 @@ def _external_server(uri: str, token: str) -> MilvusServer:
 
 # --------------------------------------------------------------------------- CLI
 def _cmd_start(args) -> int:
-    if args.data is None:
-        args.data = tempfile.mkdtemp(prefix=TEMP_PREFIX)
+    # no --data: a temp dir is created only when a server is really spawned (removed by `stop`)
     srv = MilvusServer(data_dir=args.data, auth=not args.no_auth, port=args.port,
-                       start_timeout=args.timeout, reuse_existing=not args.fresh)
+                       start_timeout=args.timeout, reuse_existing=not args.fresh, keep_data=True)
     srv.start()
     # detach: this process exits, the server keeps running (own session, no atexit stop)
     atexit.unregister(srv._atexit_stop)
@@ -847,7 +863,7 @@ def _cmd_stop(args) -> int:
             os.remove(os.path.join(state["data_dir"], MARKER_NAME))
         except OSError:
             pass
-        if args.remove_data:
+        if args.remove_data or state.get("own_data_dir"):
             shutil.rmtree(state["data_dir"], ignore_errors=True)
     try:
         os.remove(args.pid_file)
@@ -884,7 +900,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--force", action="store_true",
                    help="kill EVERY milvus process, also foreign ones and servers owned by a live test session")
     p.add_argument("--grace", type=float, default=5.0)
-    p.add_argument("--remove-data", action="store_true")
+    p.add_argument("--remove-data", action="store_true",
+                   help="also delete --data DIR (an auto-created temp data dir is always deleted)")
     p.set_defaults(func=_cmd_stop)
     p = sub.add_parser("status")
     p.set_defaults(func=_cmd_status)

@@ -10,6 +10,7 @@ for this module.
 from __future__ import annotations
 
 import random
+import shutil
 import time
 import uuid
 
@@ -28,8 +29,15 @@ def server(request, tmp_path_factory) -> MilvusServer:
         return request.getfixturevalue("milvus_server")
     except pytest.FixtureLookupError:
         pass
-    srv = MilvusServer(data_dir=str(tmp_path_factory.mktemp("milvus_smoke")), auth=True)
-    request.addfinalizer(srv.stop)
+    data_dir = tmp_path_factory.mktemp("milvus_smoke")
+
+    def finish():
+        srv.stop()
+        for sub in ("bin", "data"):  # ~250 MB binaries + ~270 MB etcd/rocksmq; logs are kept
+            shutil.rmtree(data_dir / sub, ignore_errors=True)
+
+    srv = MilvusServer(data_dir=str(data_dir), auth=True)
+    request.addfinalizer(finish)
     srv.start()
     return srv
 
