@@ -15,15 +15,14 @@ nested JSON and vector search working.
 from __future__ import annotations
 
 import copy
-import importlib.resources
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
 from destination_milvus_zendesk import zendesk_sample as zs
+from devtools.zendesk_schemas import SchemasMissing, load_schemas
 from destination_milvus_zendesk.documents import MAX_METADATA_BYTES, MAX_VALUE_CHARS
 from destination_milvus_zendesk.milvus_store import literal
 
@@ -37,31 +36,12 @@ TEXT_FIELDS = ["body", "title", "description", "subject"]
 # --- the schemas ------------------------------------------------------------------------------
 
 
-def _schema_dir() -> Path:
-    try:
-        path = Path(importlib.resources.files("source_zendesk_support")) / "schemas"
-    except ModuleNotFoundError:
-        pytest.fail("airbyte-source-zendesk-support is needed for its JSON schemas: run `bash scripts/setup.sh --test`")
-    return path
-
-
-def _resolve(node: Any, base: Path, seen: tuple = ()) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref not in seen:
-            target = next(p for p in (base / "shared" / ref, base / ref) if p.is_file())
-            rest = {k: v for k, v in node.items() if k != "$ref"}
-            return {**_resolve(json.loads(target.read_text()), base, seen + (ref,)), **_resolve(rest, base, seen)}
-        return {k: _resolve(v, base, seen) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_resolve(v, base, seen) for v in node]
-    return node
-
-
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, dict]:
-    base = _schema_dir()
-    return {name: _resolve(json.loads((base / f"{name}.json").read_text()), base) for name in ("tickets", "articles")}
+    try:
+        return load_schemas()
+    except SchemasMissing as exc:
+        pytest.fail(str(exc))
 
 
 # --- values for every allowed type ------------------------------------------------------------

@@ -4,7 +4,6 @@ bundled files and the evaluation query set."""
 from __future__ import annotations
 
 import copy
-import importlib.resources
 import json
 import re
 import subprocess
@@ -17,13 +16,10 @@ import jsonschema
 import pytest
 
 from destination_milvus_zendesk import zendesk_sample as zs
+from devtools.zendesk_schemas import SchemasMissing, load_schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "destination_milvus_zendesk" / "sample_data"
-INSTALL_HINT = (
-    "The Zendesk source schemas are needed to validate the sample data: "
-    "run `pip install --no-deps airbyte-source-zendesk-support` (it is in the `test` extra)."
-)
 TEXT_FIELDS = {"tickets": ("subject", "raw_subject", "description"), "articles": ("title", "name", "body")}
 TICKET_METADATA = {"status", "custom_status_id", "updated_at", "generated_timestamp", "tags", "assignee_id"}
 ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -32,39 +28,12 @@ ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _schema_dir() -> Path:
-    try:
-        import source_zendesk_support  # noqa: F401
-    except ImportError:
-        pytest.fail(INSTALL_HINT)
-    path = Path(importlib.resources.files("source_zendesk_support")) / "schemas"
-    if not (path / "tickets.json").is_file():
-        pytest.fail(f"{path}/tickets.json is missing. {INSTALL_HINT}")
-    return path
-
-
-def _resolve(node, schema_dir: Path, seen=()):
-    """Inline `{"$ref": "x.json"}` the way the package lays them out: shared/ first, then schemas/."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.endswith(".json") and ref not in seen:
-            for candidate in (schema_dir / "shared" / ref, schema_dir / ref):
-                if candidate.is_file():
-                    target = json.loads(candidate.read_text())
-                    rest = {k: v for k, v in node.items() if k != "$ref"}
-                    resolved = _resolve(target, schema_dir, seen + (ref,))
-                    return {**resolved, **_resolve(rest, schema_dir, seen)}
-            raise AssertionError(f"unresolvable $ref {ref!r} in the zendesk source schemas")
-        return {k: _resolve(v, schema_dir, seen) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_resolve(v, schema_dir, seen) for v in node]
-    return node
-
-
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, dict]:
-    d = _schema_dir()
-    out = {name: _resolve(json.loads((d / f"{name}.json").read_text()), d) for name in ("tickets", "articles")}
+    try:
+        out = load_schemas()
+    except SchemasMissing as exc:
+        pytest.fail(str(exc))
     assert "properties" in out["tickets"] and "via" in out["tickets"]["properties"], out["tickets"]
     assert "$ref" not in json.dumps(out), "a $ref was left unresolved"
     return out
