@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+import re
 import sys
 from typing import Any, Iterable, Iterator, Mapping
 
 import orjson
 from airbyte_cdk.destinations import Destination
 from airbyte_cdk.models import (AirbyteConnectionStatus, AirbyteMessage, AirbyteMessageSerializer,
-                                ConfiguredAirbyteCatalog, ConnectorSpecification, DestinationSyncMode, Status)
+                                ConfiguredAirbyteCatalog, ConnectorSpecification, DestinationSyncMode, Status, Type)
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pymilvus import DataType
 
@@ -65,6 +67,19 @@ class DestinationMilvusZendesk(Destination):
     def __init__(self) -> None:
         self.line_number = 0
 
+    def run(self, args: list[str]) -> None:
+        """The CDK's run, except that each message leaves in ONE write, under the lock of the CDK's log
+        buffer: print() writes the text and the newline separately, and a log line flushed by another
+        thread (the writer's retries, the input reader) in between put two messages on one line."""
+        from airbyte_cdk.exception_handler import init_uncaught_exception_handler
+        from airbyte_cdk.logger import PRINT_BUFFER
+
+        init_uncaught_exception_handler(logger)
+        for message in self.run_cmd(self.parse_args(args)):
+            line = orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() + "\n"
+            with PRINT_BUFFER.lock:
+                sys.stdout.write(line)
+
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
         return ConnectorSpecification(
             documentationUrl=DOCS_URL,
@@ -116,7 +131,7 @@ class DestinationMilvusZendesk(Destination):
             store = MilvusStore(cfg.indexing, write_batch_rows=cfg.write_batch_rows,
                                 write_batch_bytes=cfg.write_batch_bytes)
             store.connect()
-            info = store.describe()
+            info = store.describe(repair=True)
             if info is None:
                 if not cfg.indexing.create_collection:
                     raise ConfigError(f"Collection '{cfg.indexing.collection}' does not exist: create it or enable "
@@ -157,20 +172,48 @@ class DestinationMilvusZendesk(Destination):
                 continue
             try:
                 payload = orjson.loads(line)
+                if _LONG_DIGITS.search(line):  # orjson turns integers beyond 64 bits into (rounded) floats:
+                    payload = json.loads(line)  # ids 2**70 + 1 and 2**70 + 2 would become one record
             except orjson.JSONDecodeError as exc:
-                raise traced(InputError(f"Line {self.line_number} of the input is not valid JSON ({exc.msg}); "
-                                        "the sync stops here, everything before it is stored.")) from None
+                payload = _lenient_json(line, exc, self.line_number)
             try:
                 message = AirbyteMessageSerializer.load(payload)
             except Exception as exc:  # noqa: BLE001 - the serializer raises many types
                 raise traced(InputError(f"Line {self.line_number} of the input is not an Airbyte message "
                                         f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})."
                                         )) from None
+            if (message.type == Type.RECORD and message.record is None) or (
+                    message.type == Type.STATE and message.state is None):
+                kind = message.type.value
+                raise traced(InputError(f"Line {self.line_number} of the input is not an Airbyte message ({kind} "
+                                        f"without its '{kind.lower()}' object).")) from None
             yield message
+
+
+_LONG_DIGITS = re.compile(r"\d{20}")  # a 20-digit run: maybe an integer orjson cannot hold exactly
+
+
+def _lenient_json(line: str, error: orjson.JSONDecodeError, line_number: int) -> Any:
+    """What orjson refuses but Python sources emit (json.dumps): lone surrogate escapes ("\\ud800",
+    e.g. a truncated emoji) and NaN/Infinity. They are legal records: the documents module replaces
+    the surrogates (U+FFFD) and stores non-finite numbers as null, with a warning. Anything else that
+    orjson refuses, or nesting too deep to handle, stops the sync naming the line."""
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        raise traced(InputError(f"Line {line_number} of the input is not valid JSON ({error.msg}); "
+                                "the sync stops here, everything before it is stored.")) from None
 
 
 def run(args: list[str] | None = None) -> None:
     from airbyte_cdk.logger import init_logger
 
     init_logger("airbyte")
+    # orjson accepts JSON nested up to 1024 levels; json.dumps (text of nested fields, metadata) needs
+    # as many Python frames, more than the default limit of 1000 leaves: a legal record must not crash.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
+    # stdout is a pipe: block-buffered, a STATE could sit in the buffer (and die with a killed process)
+    # long after its records were stored. One line per message, flushed as it is printed.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
     DestinationMilvusZendesk().run(sys.argv[1:] if args is None else args)

@@ -8,11 +8,17 @@ as a warning so the writer can count it; nothing is dropped silently.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import itertools
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+
+import orjson
 
 from .config import ProcessingConfig
 
@@ -20,6 +26,8 @@ CDC_DELETED_FIELD = "_ab_cdc_deleted_at"
 STREAM_FIELD = "_ab_stream"
 RECORD_ID_FIELD = "_ab_record_id"
 BOOKKEEPING_PREFIX = "_ab_"
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1  # integers Milvus JSON fields hold
+MAX_RECORD_ID_BYTES = 2000  # connector-created collections store _ab_record_id as VARCHAR(2048)
 MAX_NAME_LENGTH = 255  # Milvus field-name limit
 MAX_VALUE_CHARS = 8_000  # one metadata string value; longer values are truncated (counted)
 MAX_METADATA_BYTES = 48_000  # all dynamic fields of a row; Milvus refuses JSON rows over 64 KiB
@@ -122,6 +130,7 @@ def _text_of(value: Any, convert_html: bool) -> str:
 # --- names and values --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)  # field names repeat in every record
 def legal_name(name: str) -> str:
     """A Milvus-legal field name: letters, digits, underscore; not starting with a digit."""
     clean = _ILLEGAL_NAME_CHARS.sub("_", name) or "_"
@@ -141,8 +150,56 @@ def clean_string(value: str) -> str:
         return value.encode("utf-8", "replace").decode("utf-8")
 
 
+MAX_DEPTH = 8
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: no alternation per character
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _unchanged_by_bounding(value: dict | list) -> bool:
+    """True when `_bounded` would return an equal container: checked mostly in C, since most Zendesk
+    metadata (via, custom_fields, satisfaction_rating, ...) needs no change and the recursive walk
+    was the most expensive step of building a document.
+
+    orjson refuses lone surrogates, non-string keys and huge ints (-> slow path); NaN/inf become
+    null, which the round trip comparison catches; the serialized size bounds every string in it.
+    """
+    data = _clean_json(value)
+    return data is not None and len(data) <= MAX_VALUE_CHARS and _nesting(data) <= MAX_DEPTH
+
+
+def _clean_json(value: Any) -> bytes | None:
+    """Its JSON if `value` holds nothing `_bounded` changes except long strings and deep nesting (which
+    the caller checks on the bytes): no NUL, lone surrogate, non-string key, non-finite float, or
+    integer beyond 53 bits (orjson refuses those; NaN/inf become null, caught by the round trip)."""
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER)
+        if b"\\u0000" in data or orjson.loads(data) != value:
+            return None
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return data
+
+
+def _utf8_ok(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+
+
+def _nesting(data: bytes) -> int:
+    """Bracket nesting depth of serialized JSON (brackets inside strings ignored)."""
+    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
+        return MAX_DEPTH
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(1 if byte in b"[{" else -1 for byte in brackets))
+
+
 def _bounded(value: Any, name: str, warnings: list[str], depth: int = 0) -> Any:
     """Strings capped, lone surrogates replaced, nesting capped (Milvus JSON depth) — with warnings."""
+    if depth == 0 and isinstance(value, (dict, list)) and _unchanged_by_bounding(value):
+        return value
     if isinstance(value, str):
         value = clean_string(value)
         if len(value) > MAX_VALUE_CHARS:
@@ -159,6 +216,9 @@ def _bounded(value: Any, name: str, warnings: list[str], depth: int = 0) -> Any:
         return {clean_string(str(k)): _bounded(v, name, warnings, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
         return [_bounded(v, name, warnings, depth + 1) for v in value]
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:  # pymilvus refuses the whole batch
+        warnings.append(f"metadata field '{name}' held an integer beyond 64 bits; stored as a string")
+        return str(value)
     return value
 
 
@@ -178,11 +238,12 @@ class DocumentBuilder:
         self.embed_field_names = processing.embed_field_names
         self.convert_html = processing.html_to_text
         self.reserved = set(reserved_names)
+        self._targets: dict[str, str] = {}  # record field name -> stored name (field names repeat)
         self.vector_source_field = vector_source_field
 
     def build(self, stream: str, data: dict[str, Any], primary_key: list[list[str]] | None) -> Document:
         warnings: list[str] = []
-        record_id = record_id_for(stream, data, primary_key) if primary_key else None
+        record_id = _storable_record_id(stream, data, primary_key, warnings) if primary_key else None
         deleted = bool(data.get(CDC_DELETED_FIELD))
         text = "" if deleted else clean_string(self._text(data))
         metadata = {} if deleted else self._metadata(data, warnings)
@@ -210,25 +271,56 @@ class DocumentBuilder:
                     selected[path] = values[0] if ("*" not in path and len(values) == 1) else values
         else:
             selected = {k: v for k, v in data.items() if k != self.vector_source_field}
+        # Most values need no bounding (Zendesk records rarely do): scalars are checked inline, and one
+        # C-level check of all containers together (mostly small: via, custom_fields, tags, ...) usually
+        # proves them unchanged; anything else goes through _bounded, value by value.
+        containers = [v for v in selected.values() if type(v) is dict or type(v) is list]
+        data = _clean_json(containers) if containers else b"[]"
+        clean = data is not None and len(data) <= MAX_VALUE_CHARS and _nesting(data) <= MAX_DEPTH + 1  # +1: the list
         out: dict[str, Any] = {}
+        targets = self._targets
         for name, value in selected.items():
-            name = self.mappings.get(name, name)
-            target = legal_name(name)
-            while target in self.reserved or target.startswith(BOOKKEEPING_PREFIX) or target in out:
+            target = targets.get(name)
+            if target is None:
+                target = targets[name] = self._target(name)
+            while target in out:
                 target = "_" + target
-            out[target] = _bounded(value, target, warnings)
+                while target in self.reserved or target.startswith(BOOKKEEPING_PREFIX):
+                    target = "_" + target
+            kind = type(value)
+            if (value is None or kind is bool or (kind is int and INT64_MIN <= value <= INT64_MAX)
+                    or (kind is str and len(value) <= MAX_VALUE_CHARS and "\x00" not in value
+                        and (value.isascii() or _utf8_ok(value)))
+                    or (kind is float and math.isfinite(value))
+                    or (clean and (kind is dict or kind is list))):
+                out[target] = value
+            else:
+                out[target] = _bounded(value, target, warnings)
         return _fit_budget(out, warnings)
+
+    def _target(self, name: str) -> str:
+        """The stored name of a record field (before collisions with other fields of the record)."""
+        target = legal_name(self.mappings.get(name, name))
+        while target in self.reserved or target.startswith(BOOKKEEPING_PREFIX):
+            target = "_" + target
+        return target
 
 
 def _fit_budget(metadata: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     """Drop the largest values until the row's dynamic JSON fits Milvus's limit."""
+    try:  # fast path: json.dumps' ", " and ": " at most double orjson's compact size
+        if 2 * len(orjson.dumps(metadata)) <= MAX_METADATA_BYTES:
+            return metadata
+    except (TypeError, ValueError):
+        pass
     sizes = {k: len(json.dumps(v, ensure_ascii=False).encode()) for k, v in metadata.items()}
     total = sum(sizes.values()) + sum(len(k) + 4 for k in metadata)
     for name in sorted(sizes, key=sizes.get, reverse=True):
         if total <= MAX_METADATA_BYTES:
             break
-        warnings.append(f"metadata field '{name}' ({sizes[name]} bytes) dropped: the row's metadata exceeded "
-                        f"{MAX_METADATA_BYTES} bytes")
+        # the kind (text before " (") names no field: one summary line, not one per dropped field
+        warnings.append(f"metadata field dropped, the row's metadata exceeded {MAX_METADATA_BYTES} bytes "
+                        f"('{name}', {sizes[name]} bytes)")
         total -= sizes[name] + len(name) + 4
         del metadata[name]
     return metadata
@@ -242,6 +334,26 @@ def record_id_for(stream: str, data: dict[str, Any], primary_key: list[list[str]
         value = values[0] if values else "__not_found__"
         parts.append(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
     return f"{stream}_{'_'.join(parts)}"
+
+
+def _storable_record_id(stream: str, data: dict[str, Any], primary_key: list[list[str]], warnings: list[str]) -> str:
+    """record_id_for, made storable: lone surrogates replaced, ids too long for `_ab_record_id` hashed;
+    a missing or null key value is reported (such records share one id, so they replace each other)."""
+    record_id = record_id_for(stream, data, primary_key)
+    missing = [".".join(path) for path in primary_key if select_path(data, ".".join(path)) in ([], [None])]
+    if missing:
+        warnings.append(f"record without a value for primary key {', '.join(missing)} (stored as {record_id[:80]!r};"
+                        " records without one replace each other)")
+    try:
+        encoded = record_id.encode("utf-8")
+    except UnicodeEncodeError:
+        record_id = record_id.encode("utf-8", "replace").decode("utf-8")
+        encoded = record_id.encode("utf-8")
+    if len(encoded) > MAX_RECORD_ID_BYTES:
+        hashed = f"{stream}_sha256_{hashlib.sha256(encoded).hexdigest()}"
+        warnings.append(f"primary key value longer than {MAX_RECORD_ID_BYTES} bytes (stored as record id {hashed})")
+        record_id = hashed
+    return record_id
 
 
 def _vector_field(data: dict[str, Any], name: str) -> list[float] | None:

@@ -105,6 +105,11 @@ def similarity_of(distance: float, metric: str | None) -> float:
 
 
 class SupportSearch:
+    # A strong read waits until the server's newest timestamp is readable: ~0.2 s per search on a
+    # 2.3 server, the whole latency budget of the form. Bounded reads data that is a few seconds old
+    # at most, which the form does not notice (tickets arrive through syncs minutes apart).
+    consistency_level = "Bounded"
+
     def __init__(self, store: MilvusStore, embedder: Embedder, *, family: str, tickets_stream: str = "tickets",
                  articles_stream: str = "articles", duplicate_threshold: float | None = None,
                  article_threshold: float | None = None) -> None:
@@ -172,7 +177,7 @@ class SupportSearch:
             result = self.store.call(lambda n=candidates: self.store.client.search(  # type: ignore[union-attr]
                 self.store.collection, data=[vector], anns_field=self.info.vector_field, filter=expr,
                 limit=n, output_fields=list(dict.fromkeys(fields + [RECORD_ID])),
-                consistency_level="Strong", timeout=self.store.cfg.timeout_seconds)[0], "searching")
+                consistency_level=self.consistency_level, timeout=self.store.cfg.timeout_seconds)[0], "searching")
             best: dict[Any, tuple[dict[str, Any], float, float]] = {}
             for hit in result:
                 entity = hit.get("entity", {})

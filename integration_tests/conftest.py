@@ -202,3 +202,18 @@ def rows(backend: Backend, collection: str, expr: str = "", fields: list[str] | 
         client.load_collection(collection)
         return client.query(collection, filter=expr or "_ab_chunk >= 0", output_fields=fields or ["*"],
                             consistency_level="Strong", limit=16384)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The reliability suite's figures (kill points survived, faults injected, fuzz cases, records
+    lost, secrets leaked): printed here and written to docs/reliability.md."""
+    module = sys.modules.get("integration_tests.reliability")
+    if module is None or not module.FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for line in module.summary_lines():
+        terminalreporter.write_line(line)
+    try:
+        module.write_report()
+    except (OSError, ValueError, TypeError) as exc:  # a report problem must not fail the session
+        terminalreporter.write_line(f"docs/reliability.md not written: {exc!r}")

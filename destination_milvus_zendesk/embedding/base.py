@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 
+import numpy as np
+
 from ..errors import ServiceError
 
 
@@ -47,5 +49,7 @@ def validate_vectors(vectors: list[list[float]], expected_count: int, dimensions
                 f"Embedding service ({source}) returned a {len(vector)}-dimensional vector, expected {dimensions}: "
                 "check the model and its `dimensions` setting."
             )
-    if not all(math.isfinite(x) for vector in vectors for x in vector):
+    # sum() runs in C; a NaN or inf anywhere makes it non-finite (an overflow only sends us to the exact check)
+    if not all(bool(np.isfinite(vector).all()) if isinstance(vector, np.ndarray) else
+               math.isfinite(sum(vector)) or all(math.isfinite(x) for x in vector) for vector in vectors):
         raise ServiceError(f"Embedding service ({source}) returned a vector with NaN or infinite values.")

@@ -25,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from itertools import repeat
+from operator import add as _add
 from typing import Sequence
 
 import numpy as np
@@ -47,7 +49,7 @@ _BIGRAM_PREFIX = b"b\x00"
 _BLOCK_ROWS = 512
 # Feature -> 64-bit hash cache. Vocabulary repeats a lot across tickets, so this
 # removes most BLAKE2b calls. Cleared wholesale when it grows too large.
-_CACHE_MAX = 1_000_000
+_CACHE_MAX = 65_536  # entries (~10 MB): bounded so that memory stays flat on long syncs
 _hash_cache: dict[str, int] = {}
 _cache_lock = threading.Lock()
 
@@ -58,26 +60,25 @@ def _stable_hash(feature: str, prefix: bytes) -> int:
 
 
 def _feature_hashes(text: str) -> tuple[list[int], list[int]]:
-    """Return (unigram hashes, bigram hashes) of one text."""
+    """Return (unigram hashes, bigram hashes) of one text (lookups run in C via map; misses hashed)."""
     tokens = _WORD_RE.findall(text.lower())
     if not tokens:
         return [], []
     cache = _hash_cache
-    uni: list[int] = []
-    for tok in tokens:
-        h = cache.get(tok)
-        if h is None:
-            h = _stable_hash(tok, _UNIGRAM_PREFIX)
-            cache[tok] = h
-        uni.append(h)
-    bi: list[int] = []
-    for a, b in zip(tokens, tokens[1:]):
-        key = a + " " + b  # \w+ tokens never contain a space: no clash with unigrams
-        h = cache.get(key)
-        if h is None:
-            h = _stable_hash(key, _BIGRAM_PREFIX)
-            cache[key] = h
-        bi.append(h)
+    uni: list[int] = list(map(cache.get, tokens))
+    if None in uni:
+        for i, h in enumerate(uni):
+            if h is None:
+                h = cache[tokens[i]] = _stable_hash(tokens[i], _UNIGRAM_PREFIX)
+                uni[i] = h
+    # \w+ tokens never contain a space: no clash with unigrams
+    keys = list(map(_add, map(_add, tokens, repeat(" ")), tokens[1:]))
+    bi: list[int] = list(map(cache.get, keys))
+    if None in bi:
+        for i, h in enumerate(bi):
+            if h is None:
+                h = cache[keys[i]] = _stable_hash(keys[i], _BIGRAM_PREFIX)
+                bi[i] = h
     return uni, bi
 
 

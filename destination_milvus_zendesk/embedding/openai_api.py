@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import threading
 import time
 from typing import Any
@@ -40,6 +41,70 @@ def retry_after_seconds(headers: Any) -> float | None:
     return None
 
 
+class TokenPacer:
+    """Spaces requests to the provider's tokens-per-minute limit, shared by every request in flight.
+
+    The limit is learned from the `x-ratelimit-limit-tokens` header (OpenAI, Azure and the local test
+    server send it); until then requests go out freely. Each request is scheduled on a virtual clock
+    at its estimated cost (characters / learned characters per token), corrected by the real usage
+    once answered, so requests reach the provider at the rate it admits instead of all retrying after
+    each 429 (which burns the retry budget of every request in flight). A 429 pauses everyone for
+    its Retry-After.
+    """
+
+    USE = 0.97  # of the advertised rate: headroom for estimation errors
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rate: float | None = None  # tokens per second
+        self._next = 0.0  # monotonic time the next request may start
+        self._chars = 0
+        self._tokens = 0
+
+    def estimate(self, texts: list[str]) -> float:
+        chars = sum(len(t) for t in texts)
+        with self._lock:
+            per_token = self._chars / self._tokens if self._tokens >= 1000 else 4.0
+        return chars / per_token
+
+    def wait(self, cost: float) -> None:
+        with self._lock:
+            if self._rate is None:
+                return
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + cost / self._rate
+        if start > now:
+            time.sleep(start - now)
+
+    def settle(self, estimated: float, used: int, chars: int, headers: Any) -> None:
+        """After an answer: learn the limit and the characters per token, correct the schedule."""
+        limit = _header_number(headers, "x-ratelimit-limit-tokens")
+        with self._lock:
+            if limit:
+                rate = limit / 60.0 * self.USE
+                if self._rate is None:
+                    self._next = time.monotonic()
+                self._rate = rate
+            if used:
+                self._chars += chars
+                self._tokens += used
+            if self._rate is not None:
+                self._next += (used - estimated) / self._rate
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)
+
+
+def _header_number(headers: Any, name: str) -> float | None:
+    try:
+        value = headers.get(name) if headers is not None else None
+        return float(value) if value else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
 class OpenAIEmbedder(Embedder):
     remote = True
 
@@ -58,19 +123,28 @@ class OpenAIEmbedder(Embedder):
         self.requests = 0
         self.retries = 0
         self.tokens = 0
+        self._pacer = TokenPacer()
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
         kwargs: dict[str, Any] = {"model": self._model, "input": texts}
         if self._send_dimensions:
             kwargs["dimensions"] = self.dimensions
         attempt = 0
+        chars = sum(len(t) for t in texts)
         while True:
+            cost = self._pacer.estimate(texts)
+            self._pacer.wait(cost)
+            headers = None
             try:
-                response = self._client.embeddings.create(**kwargs)
+                raw = self._client.embeddings.with_raw_response.create(**kwargs)
+                headers = raw.headers
+                response = raw.parse()
                 data = sorted(response.data, key=lambda d: d.index)
+                used = getattr(response.usage, "total_tokens", 0) or 0
+                self._pacer.settle(cost, used, chars, headers)
                 with self.stats_lock:
                     self.requests += 1
-                    self.tokens += getattr(response.usage, "total_tokens", 0) or 0
+                    self.tokens += used
                 return [list(map(float, d.embedding)) for d in data]
             except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
                 raise ConfigError(f"{self._label} rejected the API key ({exc.status_code}): check the embedding API key "
@@ -84,6 +158,7 @@ class OpenAIEmbedder(Embedder):
                                       "check billing.") from None
                 delay = retry_after_seconds(exc.response.headers)
                 failure = f"rate limited (429) {attempt + 1} times"
+                headers = exc.response.headers
             except openai.BadRequestError as exc:
                 raise ConfigError(f"{self._label} refused the request (400): {self._scrub(_message(exc))}") from None
             except openai.InternalServerError as exc:
@@ -91,12 +166,20 @@ class OpenAIEmbedder(Embedder):
                 failure = f"server error {exc.status_code}"
             except openai.APITimeoutError:
                 delay, failure = None, "request timed out"
-            except openai.APIConnectionError:
+            except openai.APIConnectionError as exc:
+                untrusted = _certificate_error(exc)
+                if untrusted is not None:  # retrying cannot help, and verification is never turned off
+                    raise ConfigError(f"The TLS certificate of the {self._label} endpoint could not be verified "
+                                      f"({untrusted}): use an endpoint whose certificate a trusted CA signed for "
+                                      "its host name.") from None
                 delay, failure = None, "connection failed"
             except openai.APIStatusError as exc:  # other 4xx: not retryable
                 raise ServiceError(f"{self._label} answered {exc.status_code}: {self._scrub(_message(exc))}") from None
             except (ValueError, openai.APIResponseValidationError) as exc:  # malformed JSON body
                 delay, failure = None, f"malformed response ({type(exc).__name__})"
+            self._pacer.settle(cost, 0, chars, headers)  # not admitted: its tokens go back to the schedule
+            if failure.startswith("rate limited") and delay is not None:
+                self._pacer.pause(delay)  # everyone waits, not only this request
             if attempt >= self._max_retries:
                 raise TransientError(f"{self._label} embedding failed after {attempt + 1} attempts: {failure}. "
                                      "Check the provider's status and rate limits, then retry the sync.")
@@ -110,6 +193,20 @@ class OpenAIEmbedder(Embedder):
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._secret, "****") if self._secret else text
+
+
+def _certificate_error(exc: BaseException) -> str | None:
+    """The verification failure behind a connection error (httpx wraps ssl's), if that is what it was."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return str(current.verify_message or current.reason or "certificate verify failed")
+        if "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return "certificate verify failed"
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _code(exc: openai.APIStatusError) -> str | None:
