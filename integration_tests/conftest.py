@@ -50,13 +50,22 @@ def openai_stub():
 
 @pytest.fixture(autouse=True)
 def _reset_stub(request):
-    if "openai_stub" in request.fixturenames:
-        stub = request.getfixturevalue("openai_stub")
+    """A test that uses the stub starts from a clean one and leaves it clean: faults it queued but
+    did not consume must not reach a later test that shares the session's stub indirectly."""
+    if "openai_stub" not in request.fixturenames:
+        yield
+        return
+    stub = request.getfixturevalue("openai_stub")
+
+    def reset() -> None:
         stub.clear_faults()
-        stub.set(latency_s=0.0, tokens_per_minute=None)
+        stub.set(latency_s=0.0, tokens_per_minute=None, fault_rate=0.0)
         stub.reset_stats()
         stub.reset_rate_limiter()
+
+    reset()
     yield
+    reset()
 
 
 @dataclass
