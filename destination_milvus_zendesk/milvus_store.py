@@ -406,6 +406,19 @@ class MilvusStore:
                 expr += f" and ({WRITE_ID} != {literal(keep_write_id)} or not (exists {WRITE_ID}))"
             self.delete(expr)
 
+    def delete_stream_rows_except(self, stream: str, tag: str) -> None:
+        """Truncate at the end of a sync: every row of `stream` not written under `tag` (this job's
+        GENERATION value), including rows with no tag at all (other tools, older versions)."""
+        self.delete(f"{STREAM} == {literal(stream)} and ({GENERATION} != {literal(tag)} "
+                    f"or not (exists {GENERATION}))")
+
+    def delete_records_in_tag(self, record_ids: list[str], tag: str, keep_write_id: str) -> None:
+        """Overwrite with a primary key: the record's rows an earlier attempt of this job (same tag)
+        wrote, except this batch's; rows of earlier jobs stay readable until the end-of-sync delete."""
+        for ids in _chunks(sorted(set(record_ids)), IDS_PER_FILTER):
+            self.delete(f"{in_filter(RECORD_ID, ids)} and {GENERATION} == {literal(tag)} "
+                        f"and {WRITE_ID} != {literal(keep_write_id)}")
+
     def query(self, expr: str, output_fields: list[str]) -> list[dict[str, Any]]:
         assert self.client is not None
         return self.call(lambda: self.client.query(  # type: ignore[union-attr]

@@ -14,8 +14,16 @@ Sync modes:
   append_dedup   write the record's new chunks (tagged with this batch's write id), then delete
                  its other rows: readers never see the record with no chunks, and a crash in
                  between leaves extra rows that the retried batch removes
-  overwrite      rows carry the sync's generation; rows of older generations are deleted once
-                 the input ended successfully, so the old data stays readable until then
+  truncating     (overwrite; "refresh and remove records" and "clear" of any mode) rows carry this
+                 job's tag (generation and sync id); once the input ended successfully, the
+                 stream's rows with another tag (earlier jobs) are deleted, so the old data
+                 stays readable until then and the attempts of one job add up
+
+Which streams truncate follows the platform's catalog (`_plan`): overwrite always; any mode when
+minimum_generation_id == generation_id > 0. Consecutive overwrites share a generation, so the tag
+also carries sync_id (the job id, shared by a job's attempts). PyAirbyte fills in 1 for all three
+fields on every write: that triple is read as "no generation information", like a catalog without
+the fields: the sync mode decides, and the run's own random id is the tag.
 """
 
 from __future__ import annotations
@@ -35,8 +43,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 import orjson
-from airbyte_cdk.models import (AirbyteMessage, AirbyteStateStats, AirbyteStateType, ConfiguredAirbyteCatalog,
-                                DestinationSyncMode, Level, Type)
+from airbyte_cdk.models import (AirbyteMessage, AirbyteStateStats, AirbyteStateType, AirbyteStreamStatus,
+                                ConfiguredAirbyteCatalog, DestinationSyncMode, Level, TraceType, Type)
 from airbyte_cdk.models import AirbyteLogMessage
 
 from .chunking import Chunker
@@ -46,7 +54,7 @@ from .embedding.base import Embedder
 from .embedding.factory import FromFieldEmbedder
 from .errors import ConfigError, InputError
 from .milvus_store import (CHUNK, GENERATION, KEYED_PROPERTY, MAX_TEXT_BYTES, RECORD_ID, STREAM, TEXT_HASH, WRITE_ID,
-                           MilvusStore, in_filter, literal)
+                           MilvusStore)
 
 logger = logging.getLogger("airbyte")
 PROGRESS_INTERVAL_S = 10.0
@@ -68,7 +76,8 @@ class StreamPlan:
     name: str
     mode: DestinationSyncMode
     primary_key: list[list[str]] | None
-    generation: str
+    generation: str  # the tag this sync's rows carry in GENERATION: "g<generation>.s<sync id>" or the run id
+    truncate: bool = False  # at the end, remove the stream's rows of other tags
 
 
 @dataclass
@@ -183,6 +192,7 @@ class Writer:
         self._work: "queue.Queue[tuple[str, Any]]" = queue.Queue(maxsize=QUEUE_SLOTS)
         self._error: BaseException | None = None
         self._records_since_state: Counter = Counter()
+        self._statuses: dict[str, AirbyteStreamStatus] = {}  # last stream status per stream, from the input
         self._last_progress = time.monotonic()
         self._started = time.monotonic()
 
@@ -198,8 +208,25 @@ class Writer:
         if cs.destination_sync_mode == DestinationSyncMode.append_dedup and not pk:
             raise ConfigError(
                 f"Stream '{name}' uses append_dedup but has no primary key: set one in the connection, or use append.")
-        generation = str(cs.generation_id) if getattr(cs, "generation_id", None) is not None else self.run_id
-        return StreamPlan(name, cs.destination_sync_mode, pk, generation)
+        tag, truncate = self._generation(cs)
+        return StreamPlan(name, cs.destination_sync_mode, pk, tag, truncate)
+
+    def _generation(self, cs: Any) -> tuple[str, bool]:
+        """(row tag, truncate?) from the platform's fields (its CatalogGenerationSetter):
+
+        generation_id changes only on a refresh or clear; minimum_generation_id equals it to truncate
+        (every full-refresh overwrite, "refresh and remove records", clear) and is 0 to keep; at
+        generation 0 both are 0 and the mode decides. sync_id is the job id, shared by its attempts,
+        so "g<generation>.s<sync id>" tells an earlier job's rows (removed) from an earlier attempt's
+        (kept). Without the fields, or with PyAirbyte's constant 1/1/1 (every write would look like
+        one job's attempts, and append would look like a truncation), the run's id is the tag and
+        only overwrite truncates: each such run is its own job, as before.
+        """
+        overwrite = cs.destination_sync_mode == DestinationSyncMode.overwrite
+        gen, minimum, sync = (getattr(cs, f, None) for f in ("generation_id", "minimum_generation_id", "sync_id"))
+        if gen is None or sync is None or (gen, minimum, sync) == (1, 1, 1):
+            return self.run_id, overwrite
+        return f"g{gen}.s{sync}", overwrite or (minimum is not None and minimum == gen and gen > 0)
 
     # --- the main loop ------------------------------------------------------------------------
 
@@ -227,7 +254,6 @@ class Writer:
         if self._keyed_rows:
             self._seen = SeenRecords()
             self._empty_at_start = self._prepare_pool.submit(self._collection_is_empty)
-        self._prepare_overwrite_streams()
         batch = self._new_batch()
         try:
             for message in self._read_ahead(messages):
@@ -244,10 +270,12 @@ class Writer:
                         self._submit(batch)
                         batch = self._new_batch()
                     self._put(("state", self._with_stats(message)))
+                elif message.type == Type.TRACE:
+                    self._track_status(message)
                 yield from self._drain_outputs()
             if batch.items:
                 self._submit(batch)
-            self._put(("end", None))
+            self._put(("end", self._streams_to_truncate()))
         except BaseException:
             self._stop_writer(writer_thread)
             raise
@@ -347,6 +375,31 @@ class Writer:
         if self._seen is not None and doc.record_id is not None and doc.record_id not in batch.unseen:
             if not self._seen.add(doc.record_id):
                 batch.unseen.add(doc.record_id)
+
+    def _track_status(self, message: AirbyteMessage) -> None:
+        trace = message.trace
+        if trace is None or trace.type != TraceType.STREAM_STATUS or trace.stream_status is None:
+            return
+        desc = trace.stream_status.stream_descriptor
+        self._statuses[self._stream_id(desc.name, desc.namespace)] = trace.stream_status.status
+
+    def _streams_to_truncate(self) -> list[StreamPlan]:
+        """Truncating streams whose input ended successfully. The platform (for destinations that
+        support refreshes) sends COMPLETE per stream after the source exited 0; a stream reported
+        INCOMPLETE, or left without COMPLETE while others got a status, did not end: its earlier
+        rows stay. An input with no stream status at all (older platforms, PyAirbyte, hand-run
+        syncs) ends successfully at its end, as before."""
+        plans = [p for p in self.plans.values() if p.truncate]
+        if not self._statuses:
+            return plans
+        done = [p for p in plans if self._statuses.get(p.name) == AirbyteStreamStatus.COMPLETE]
+        for plan in plans:
+            if plan not in done:
+                status = self._statuses.get(plan.name)
+                self._outputs.put(self._log(Level.WARN, (
+                    f"stream '{plan.name}' ended {'with status ' + status.value if status else 'without a COMPLETE status'}"
+                    ": its rows of earlier syncs are kept; the next successful sync removes them.")))
+        return done
 
     def _with_stats(self, message: AirbyteMessage) -> AirbyteMessage:
         """Attach destinationStats.recordCount: records of that stream (or all) since its last state."""
@@ -601,7 +654,7 @@ class Writer:
                 if kind == "state":
                     self._outputs.put(payload)
                 elif kind == "end":
-                    self._finish_overwrite_streams()
+                    self._finish_truncating_streams(payload)
                     return
                 else:
                     return
@@ -649,31 +702,18 @@ class Writer:
             if not ids:
                 continue
             if scope:
-                self._delete_stale_in_generation(ids, scope, batch.write_id)
+                self.store.delete_records_in_tag(ids, scope, batch.write_id)
             else:
                 self.store.delete_records(ids, keep_write_id=batch.write_id)
         if prepared.deleted_ids:
             self.store.delete_records(prepared.deleted_ids)
             self.stats.add(deleted_records=len(prepared.deleted_ids))
 
-    def _delete_stale_in_generation(self, ids: list[str], generation: str, write_id: str) -> None:
-        """Overwrite with a primary key: a retried attempt's record replaces its earlier copy."""
-        for start in range(0, len(ids), 500):
-            self.store.delete(f"{in_filter(RECORD_ID, ids[start:start + 500])} and {GENERATION} == {literal(generation)}"
-                              f" and {WRITE_ID} != {literal(write_id)}")
-
-    def _prepare_overwrite_streams(self) -> None:
-        """Without a primary key, rows an earlier failed attempt of this generation left are cleared first."""
-        for plan in self.plans.values():
-            if plan.mode == DestinationSyncMode.overwrite and not plan.primary_key and plan.generation != self.run_id:
-                self.store.delete(f"{STREAM} == {literal(plan.name)} and {GENERATION} == {literal(plan.generation)}")
-
-    def _finish_overwrite_streams(self) -> None:
-        for plan in self.plans.values():
-            if plan.mode == DestinationSyncMode.overwrite:
-                self.store.delete(f"{STREAM} == {literal(plan.name)} and ({GENERATION} != {literal(plan.generation)} "
-                                  f"or not (exists {GENERATION}))")
-                self._outputs.put(self._log(Level.INFO, f"overwrite: rows of earlier syncs of '{plan.name}' removed"))
+    def _finish_truncating_streams(self, plans: list[StreamPlan]) -> None:
+        for plan in plans:
+            self.store.delete_stream_rows_except(plan.name, plan.generation)
+            self._outputs.put(self._log(Level.INFO, f"truncate: rows of earlier syncs of '{plan.name}' removed "
+                                                    f"(kept: tag {plan.generation})"))
 
     # --- logs ---------------------------------------------------------------------------------
 
