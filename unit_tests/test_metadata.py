@@ -287,3 +287,10 @@ def test_resource_requirements_are_quantities(metadata):
     for job in metadata.resourceRequirements.jobSpecific:
         for value in job.resourceRequirements.model_dump(exclude_none=True).values():
             assert re.fullmatch(r"\d+(\.\d+)?(Mi|Gi|m)?", value), value
+
+
+def test_refreshes_are_declared_and_the_suite_that_backs_them_exists(metadata):
+    """`supportsRefreshes` makes the platform offer refreshes and send COMPLETE stream statuses; it is
+    declared because integration_tests/test_refresh.py checks the behaviour the platform then expects."""
+    assert metadata.supportsRefreshes is True
+    assert (ROOT / "integration_tests" / "test_refresh.py").is_file()
