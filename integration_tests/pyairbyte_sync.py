@@ -34,9 +34,13 @@ def main() -> int:
     parser.add_argument("--destination", help="path of the destination-milvus-zendesk console script")
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--syncs", type=int, default=2, help="run the same sync this many times")
+    parser.add_argument("--strategy", default="auto", choices=["auto", "append", "merge", "replace"],
+                        help="PyAirbyte write strategy of every sync")
+    parser.add_argument("--counts", help="comma-separated source-faker counts, one sync each (overrides --syncs)")
     args = parser.parse_args()
 
     import airbyte as ab
+    from airbyte.strategies import WriteStrategy
 
     args.install_root.mkdir(parents=True, exist_ok=True)
     source = ab.get_source(
@@ -62,8 +66,10 @@ def main() -> int:
     )
     destination.check()  # raises if the connector reports FAILED
     written = []
-    for _ in range(args.syncs):  # twice: the second sync must dedup, not duplicate (write strategy AUTO = merge)
-        result = destination.write(source, cache=False)
+    counts = [int(c) for c in args.counts.split(",")] if args.counts else [args.count] * args.syncs
+    for count in counts:  # default: twice, the second sync must dedup, not duplicate (write strategy AUTO = merge)
+        source.set_config({"count": count, "seed": 7, "parallelism": 1})
+        result = destination.write(source, cache=False, write_strategy=WriteStrategy(args.strategy))
         written.append(result.processed_records)
     print(json.dumps({"written": written, "pyairbyte": ab.__version__ if hasattr(ab, "__version__") else None}))
     return 0

@@ -242,3 +242,34 @@ def test_kill9_mid_truncating_sync_then_next_attempt_of_the_same_job(shape, targ
     assert_exact(stored_rows(backend, name), new_expected)
     assert tags(backend, name) == {f"g{job[0]}.s402"}
     assert not [line for line in resumed.logs("WARN") if "earlier syncs" in line]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy,counts,expected", [("replace", "50,20", 20), ("append", "30,30", 60)])
+def test_real_pyairbyte_replace_and_append(strategy, counts, expected, tmp_path):
+    """PyAirbyte itself (source-faker -> our console script -> Milvus Lite), two writes per strategy:
+    replace ends with the second write's records only; append keeps both writes' rows."""
+    import sys
+
+    from .conftest import Backend, rows
+
+    if not PYAIRBYTE_PYTHON.exists():
+        pytest.skip("no .venv-pyairbyte: run scripts/setup.sh --test")
+    console_script = Path(sys.executable).parent / "destination-milvus-zendesk"
+    db = tmp_path / "faker.db"
+    env = {**os.environ, "AIRBYTE_OFFLINE_MODE": "1", "DO_NOT_TRACK": "1",
+           "AIRBYTE_LOGGING_ROOT": str(tmp_path / "logs"), "AIRBYTE_PROJECT_DIR": str(tmp_path),
+           "PATH": f"{PYAIRBYTE_PYTHON.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.run([str(PYAIRBYTE_PYTHON), str(REPO / "integration_tests" / "pyairbyte_sync.py"), "--db",
+                           str(db), "--destination", str(console_script), "--strategy", strategy, "--counts", counts],
+                          capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}"
+    first, second = (int(c) for c in counts.split(","))
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["written"] == [2 * first, 2 * second]
+    found = rows(Backend("lite", str(db), {"mode": "no_auth"}, None), "faker")
+    for stream in ("users", "products"):
+        ids = sorted(r["_id"] for r in found if r["_ab_stream"] == stream)
+        if strategy == "replace":
+            assert ids == list(range(1, second + 1)), (stream, len(ids))
+        else:
+            assert len(ids) == expected and set(ids) == set(range(1, first + 1)), (stream, len(ids))
