@@ -273,3 +273,30 @@ def test_real_pyairbyte_replace_and_append(strategy, counts, expected, tmp_path)
             assert ids == list(range(1, second + 1)), (stream, len(ids))
         else:
             assert len(ids) == expected and set(ids) == set(range(1, first + 1)), (stream, len(ids))
+
+
+def stream_status(name: str, status: str) -> dict:
+    """What the platform sends a destination that supports refreshes, per stream, once the source exited 0
+    (its StreamStatusCompletionTracker: COMPLETE); a source's own failure status is INCOMPLETE."""
+    return {"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": 1700000000000.0, "stream_status": {
+        "stream_descriptor": {"name": name}, "status": status}}}
+
+
+def test_stream_not_reported_complete_keeps_its_earlier_rows(target, tmp_path):
+    """An overwrite job whose tickets stream is reported INCOMPLETE keeps the previous job's tickets (a
+    warning says so) while its COMPLETE articles stream is truncated; the next attempt of the job,
+    reported COMPLETE, ends with exactly the job's records."""
+    backend, name, config = target
+    old = tickets(30, seed=61, articles=4)
+    sync(tmp_path, config, platform_catalog("overwrite", 0, 0, 501), old)
+    new = tickets(10, seed=61, mode="update-paragraph", articles=2)
+    catalog = platform_catalog("overwrite", 0, 0, 502)
+    run = sync(tmp_path, config, catalog, new + [stream_status("tickets", "INCOMPLETE"),
+                                                 stream_status("articles", "COMPLETE")])
+    assert any("'tickets'" in line and "INCOMPLETE" in line for line in run.logs("WARN")), run.logs("WARN")
+    found = {r["_ab_record_id"] for r in stored_rows(backend, name)}
+    old_ids, new_ids = set(Oracle(config, old).expected()), set(Oracle(config, new).expected())
+    assert found == {r for r in old_ids | new_ids if r.startswith("tickets")} | {r for r in new_ids
+                                                                                 if r.startswith("articles")}
+    sync(tmp_path, config, catalog, [stream_status("tickets", "COMPLETE"), stream_status("articles", "COMPLETE")])
+    assert_exact(stored_rows(backend, name), Oracle(config, new).expected())
