@@ -396,9 +396,9 @@ class Writer:
         for plan in plans:
             if plan not in done:
                 status = self._statuses.get(plan.name)
-                self._outputs.put(self._log(Level.WARN, (
-                    f"stream '{plan.name}' ended {'with status ' + status.value if status else 'without a COMPLETE status'}"
-                    ": its rows of earlier syncs are kept; the next successful sync removes them.")))
+                how = f"with status {status.value}" if status else "without a COMPLETE status"
+                self._outputs.put(self._log(Level.WARN, f"stream '{plan.name}' ended {how}: its rows of earlier "
+                                                        "syncs are kept; the next successful sync removes them."))
         return done
 
     def _with_stats(self, message: AirbyteMessage) -> AirbyteMessage:

@@ -221,7 +221,7 @@ def test_kill9_mid_truncating_sync_then_next_attempt_of_the_same_job(shape, targ
     state_at = [i for i, m in enumerate(new) if m["type"] == "STATE"]
     cut = state_at[len(state_at) // 2] + 10  # ten records past a STATE: a batch in flight at the kill
     catalog = platform_catalog(mode, *job, 402)
-    attempt = LiveRun(tmp_path, config, catalog, lines[:cut], close_stdin=False)  # stdin stays open: it cannot end
+    attempt = LiveRun(tmp_path, config, catalog, lines[:cut], close_stdin=False)  # stdin open: it cannot end
     assert attempt.wait_states(sum(1 for i in state_at if i < cut), timeout=240), attempt.errors or attempt.stderr[-2000:]
     attempt.kill9()
     assert attempt.killed
