@@ -219,10 +219,11 @@ def test_kill9_mid_truncating_sync_then_next_attempt_of_the_same_job(shape, targ
     new_expected = Oracle(config, new).expected()
     lines = encode(new)
     state_at = [i for i, m in enumerate(new) if m["type"] == "STATE"]
-    cut = state_at[len(state_at) // 2] + 10  # ten records past a STATE: a batch in flight at the kill
+    cut = state_at[len(state_at) // 2] + 10  # ten records past a STATE: unacknowledged, sent again by attempt 2
     catalog = platform_catalog(mode, *job, 402)
     attempt = LiveRun(tmp_path, config, catalog, lines[:cut], close_stdin=False)  # stdin open: it cannot end
-    assert attempt.wait_states(sum(1 for i in state_at if i < cut), timeout=240), attempt.errors or attempt.stderr[-2000:]
+    acknowledged = attempt.wait_states(sum(1 for i in state_at if i < cut), timeout=240)
+    assert acknowledged, attempt.errors or attempt.stderr[-2000:]
     attempt.kill9()
     assert attempt.killed
     assert not secrets_in(attempt.stdout + attempt.stderr)
