@@ -301,3 +301,19 @@ def test_stream_not_reported_complete_keeps_its_earlier_rows(target, tmp_path):
                                                                                  if r.startswith("articles")}
     sync(tmp_path, config, catalog, [stream_status("tickets", "COMPLETE"), stream_status("articles", "COMPLETE")])
     assert_exact(stored_rows(backend, name), Oracle(config, new).expected())
+
+
+def test_catalog_without_generation_fields_behaves_as_before(target, tmp_path):
+    """No generation_id/minimum_generation_id/sync_id (older platforms, hand-written catalogs): each run
+    is its own job; overwrite ends with exactly its records, append_dedup keeps older ones."""
+    backend, name, config = target
+    first, second = tickets(20, seed=71, articles=2), tickets(6, seed=71, mode="update-paragraph")
+    sync(tmp_path, config, configured_catalog("append_dedup"), first)
+    sync(tmp_path, config, configured_catalog("append_dedup"), second)
+    assert_exact(stored_rows(backend, name), Oracle(config, first + second).expected())
+    overwrite = configured_catalog("overwrite")
+    for entry in overwrite["streams"]:
+        entry["sync_mode"] = "full_refresh"
+    sync(tmp_path, config, overwrite, first)
+    sync(tmp_path, config, overwrite, second)
+    assert_exact(stored_rows(backend, name), Oracle(config, second).expected())
