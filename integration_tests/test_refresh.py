@@ -45,7 +45,10 @@ def target(request, backend, collection_name):
         with backend.connect() as client:
             create_tutorial_collection(client, collection_name)
     config = make_config(backend, collection_name, create=request.param == "created")
-    return backend, collection_name, config
+    yield backend, collection_name, config
+    if backend.name == "server":  # the server is shared: leave no test collection behind
+        with backend.connect() as client:
+            client.drop_collection(collection_name)
 
 
 def sync(tmp_path, config, catalog, messages):
