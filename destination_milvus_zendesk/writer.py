@@ -78,6 +78,7 @@ class StreamPlan:
     primary_key: list[list[str]] | None
     generation: str  # the tag this sync's rows carry in GENERATION: "g<generation>.s<sync id>" or the run id
     truncate: bool = False  # at the end, remove the stream's rows of other tags
+    platform: bool = False  # generation fields from the platform: truncation waits for a COMPLETE status
 
 
 @dataclass
@@ -209,7 +210,7 @@ class Writer:
             raise ConfigError(
                 f"Stream '{name}' uses append_dedup but has no primary key: set one in the connection, or use append.")
         tag, truncate = self._generation(cs)
-        return StreamPlan(name, cs.destination_sync_mode, pk, tag, truncate)
+        return StreamPlan(name, cs.destination_sync_mode, pk, tag, truncate, platform=tag != self.run_id)
 
     def _generation(self, cs: Any) -> tuple[str, bool]:
         """(row tag, truncate?) from the platform's fields (its CatalogGenerationSetter):
@@ -384,21 +385,25 @@ class Writer:
         self._statuses[self._stream_id(desc.name, desc.namespace)] = trace.stream_status.status
 
     def _streams_to_truncate(self) -> list[StreamPlan]:
-        """Truncating streams whose input ended successfully. The platform (for destinations that
-        support refreshes) sends COMPLETE per stream after the source exited 0; a stream reported
-        INCOMPLETE, or left without COMPLETE while others got a status, did not end: its earlier
-        rows stay. An input with no stream status at all (older platforms, PyAirbyte, hand-run
-        syncs) ends successfully at its end, as before."""
-        plans = [p for p in self.plans.values() if p.truncate]
-        if not self._statuses:
-            return plans
-        done = [p for p in plans if self._statuses.get(p.name) == AirbyteStreamStatus.COMPLETE]
-        for plan in plans:
-            if plan not in done:
-                status = self._statuses.get(plan.name)
-                how = f"with status {status.value}" if status else "without a COMPLETE status"
-                self._outputs.put(self._log(Level.WARN, f"stream '{plan.name}' ended {how}: its rows of earlier "
-                                                        "syncs are kept; the next successful sync removes them."))
+        """Truncating streams whose input ended successfully.
+
+        The platform sends a destination that supports refreshes COMPLETE per stream once the source
+        exited 0 (its StreamStatusCompletionTracker), and after a failed source only for the streams
+        the source itself completed; either way our input then simply ends. So a stream with platform
+        generation fields truncates only on COMPLETE: without it, the earlier job's rows stay (stale
+        rows until the next successful sync, never a half-empty stream). Inputs without the fields
+        (older platforms, PyAirbyte's 1/1/1, hand-run syncs) carry no statuses unless someone adds
+        them: there a stream ends successfully at the end of the input, unless a status says otherwise.
+        """
+        done = []
+        for plan in (p for p in self.plans.values() if p.truncate):
+            status = self._statuses.get(plan.name)
+            if status == AirbyteStreamStatus.COMPLETE or (status is None and not self._statuses and not plan.platform):
+                done.append(plan)
+                continue
+            how = f"with status {status.value}" if status else "without a COMPLETE stream status"
+            self._outputs.put(self._log(Level.WARN, f"stream '{plan.name}' ended {how}: its rows of earlier "
+                                                    "syncs are kept; the next successful sync removes them."))
         return done
 
     def _with_stats(self, message: AirbyteMessage) -> AirbyteMessage:

@@ -155,6 +155,17 @@ def state(stream: str, value: Any) -> dict[str, Any]:
                                                                     "stream_state": {"cursor": value}}}}
 
 
+def stream_status(stream: str, status: str) -> dict[str, Any]:
+    """What the platform sends a destination that supports refreshes, per stream, once the source exited 0
+    (its StreamStatusCompletionTracker: COMPLETE); a source's own failure status is INCOMPLETE."""
+    return {"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": 1700000000000.0, "stream_status": {
+        "stream_descriptor": {"name": stream}, "status": status}}}
+
+
+def complete(stream: str) -> dict[str, Any]:
+    return stream_status(stream, "COMPLETE")
+
+
 @dataclass
 class Run:
     returncode: int

@@ -20,7 +20,7 @@ from pymilvus import MilvusClient
 
 from destination_milvus_zendesk.zendesk_sample import configured_catalog, generate_messages
 
-from .conftest import make_config
+from .conftest import complete, make_config
 from .reliability import (LiveRun, Oracle, assert_exact, encode, figure, kill_leftover_runs,  # noqa: F401
                           note, numbered_states, state_seq, stored_rows)
 
@@ -232,7 +232,9 @@ def test_overwrite_killed_half_way_keeps_the_old_data(backend, collection_name, 
 
     seq_index = {state_seq(m["state"]): i for i, m in enumerate(new) if m["type"] == "STATE"}
     start = seq_index[state_seq(run.states[-1])] + 1 if run.states else 0
-    resumed = LiveRun(tmp_path, config, overwrite_catalog(2), encode(new)[start:])
+    catalog = overwrite_catalog(2)  # platform-shaped: the job ends with COMPLETE per stream (source exited 0)
+    resumed = LiveRun(tmp_path, config, catalog,
+                      encode(new[start:] + [complete(e["stream"]["name"]) for e in catalog["streams"]]))
     assert resumed.wait() == 0, resumed.errors or resumed.stderr[-2000:]
     resumed.scan("overwrite_interrupted")
     figures = assert_exact(stored_rows(backend, collection_name), new_expected)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import catalog, create_tutorial_collection, make_config, record, rows, run_connector, state
+from .conftest import catalog, complete, create_tutorial_collection, make_config, record, rows, run_connector, state
 
 LONG = "\n\n".join(f"Paragraph {i}: the export job stalls at {i}% when the CSV contains quoted newlines. " * 6
                    for i in range(40))  # several 1000-token chunks
@@ -98,7 +98,7 @@ def test_overwrite_keeps_old_rows_until_the_stream_is_done(backend, collection_n
     run = run_connector("write", tmp_path, config, catalog("overwrite", ["articles"], generation=2), broken)
     assert run.returncode != 0 and "Line 3" in run.errors[0]["message"]
     assert {r["_id"] for r in rows(backend, collection_name)} >= {1001, 1002, 1003}
-    new = [record("articles", article(i)) for i in (5, 6)] + [state("articles", 3)]
+    new = [record("articles", article(i)) for i in (5, 6)] + [state("articles", 3), complete("articles")]
     run = run_connector("write", tmp_path, config, catalog("overwrite", ["articles"], generation=3), new)
     assert run.returncode == 0
     assert sorted(r["_id"] for r in rows(backend, collection_name)) == [1005, 1006]

@@ -28,6 +28,11 @@ class TruncateStore(MemoryStore):
         self.deleted.append((tuple(ids), tag, keep_write_id))
 
 
+def status(name, value):
+    return {"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": 1, "stream_status": {
+        "stream_descriptor": {"name": name}, "status": value}}}
+
+
 def entry(mode, sync_mode="incremental", fields=None, name="tickets"):
     e = {"stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
          "sync_mode": sync_mode, "destination_sync_mode": mode, "primary_key": [["id"]]}
@@ -78,7 +83,8 @@ def test_plan_follows_the_platform_and_pyairbyte_shapes(mode, sync_mode, fields,
 
 def test_truncation_runs_at_the_end_with_this_jobs_tag_and_rows_carry_it():
     store = TruncateStore()
-    out = list(writer(store, entry("overwrite", "full_refresh", (0, 0, 7))).run(messages(rec(1), rec(2), st(1))))
+    out = list(writer(store, entry("overwrite", "full_refresh", (0, 0, 7))).run(
+        messages(rec(1), rec(2), st(1), status("tickets", "COMPLETE"))))
     assert store.truncated == [("tickets", "g0.s7")]
     assert {r["_ab_gen"] for r in store.rows} == {"g0.s7"}
     assert store.events == ["write:2", "truncate:tickets"]  # the delete comes after every write
@@ -91,9 +97,6 @@ def test_retaining_sync_truncates_nothing():
     assert store.truncated == []
 
 
-def status(name, value):
-    return {"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": 1, "stream_status": {
-        "stream_descriptor": {"name": name}, "status": value}}}
 
 
 def test_stream_reported_complete_is_truncated():
@@ -115,3 +118,24 @@ def test_stream_not_reported_complete_keeps_earlier_rows(statuses):
     warnings = [m.log.message for m in out if m.log and m.log.level.value == "WARN"]
     assert any("'tickets'" in w and "kept" in w for w in warnings), warnings
     assert [m for m in out if m.state]  # the records before the state are still acknowledged
+
+
+def test_platform_input_without_any_status_keeps_earlier_rows():
+    """The platform sends COMPLETE after a successful source and nothing after a failed one, whose input
+    just ends: with platform generation fields and no status at all, truncating would empty the stream
+    down to a failed job's partial data, so the earlier rows stay and a warning says why."""
+    store = TruncateStore()
+    out = list(writer(store, entry("overwrite", "full_refresh", (0, 0, 11))).run(messages(rec(1), st(1))))
+    assert store.truncated == []
+    warnings = [m.log.message for m in out if m.log and m.log.level.value == "WARN"]
+    assert any("'tickets'" in w and "COMPLETE" in w and "kept" in w for w in warnings), warnings
+    assert [m for m in out if m.state]
+
+
+@pytest.mark.parametrize("fields", [None, (1, 1, 1)])
+def test_input_without_platform_fields_truncates_at_its_end(fields):
+    """No generation fields, or PyAirbyte's 1/1/1: no statuses are sent, the end of input is the end."""
+    store = TruncateStore()
+    w = writer(store, entry("overwrite", "full_refresh", fields))
+    list(w.run(messages(rec(1), st(1))))
+    assert store.truncated == [("tickets", w.run_id)]
