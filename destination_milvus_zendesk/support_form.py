@@ -102,7 +102,7 @@ def show_answer(answer: SupportAnswer) -> None:
                  f"{answer.duplicate_threshold:.2f})."]
         if d.passage:
             lines.append(f"Matching passage: _{d.passage.replace('_', ' ')}_")
-        st.warning("\n\n".join(lines), icon=":material/content_copy:")
+        st.warning("\n\n".join(lines))
         others = [t for t in answer.tickets[1:] if t.duplicate]
         if others:
             st.markdown("Also similar:\n" + "\n".join(
@@ -110,10 +110,10 @@ def show_answer(answer: SupportAnswer) -> None:
                 f"* #{t.id} {link_text(t.subject)} ({t.status}, {t.closeness})" for t in others))
     elif answer.organization_has_tickets is False:
         st.info(f"Organization {answer.organization_id} has no tickets in this collection: check the organization "
-                "id. Nothing was submitted.", icon=":material/domain_disabled:")
+                "id. Nothing was submitted.")
     else:
         st.info(f"No {', '.join(answer.statuses)} ticket of organization {answer.organization_id} matches this case: "
-                "it looks new. Nothing was submitted: create the ticket in Zendesk.", icon=":material/check_circle:")
+                "it looks new. Nothing was submitted: create the ticket in Zendesk.")
     st.subheader("Help-center articles", divider="gray")
     helpful = answer.helpful_articles
     if helpful:
@@ -174,4 +174,7 @@ if st.button("Submit" if TUTORIAL else "Look up", type="primary"):
             server_search.clear()
             st.error(f"Search is unavailable right now: {type(exc).__name__}")
         else:
-            show_tutorial_answer(answer) if TUTORIAL else show_answer(answer)
+            if TUTORIAL:
+                show_tutorial_answer(answer)
+            else:
+                show_answer(answer)
