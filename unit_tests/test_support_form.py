@@ -331,3 +331,21 @@ def test_lookup_while_another_process_holds_the_lite_file_names_it(app: AppTest,
         holder.wait()
     at = submit(app, NEAR_COPY, org=1)  # the sync is over: the next lookup works
     assert len(at.warning) == 1 and not at.error
+
+
+def test_resync_while_the_form_is_open(app: AppTest, config_path: str, tmp_path: Path) -> None:
+    """The README's flow: the form is open (and has served lookups) while a sync writes the same Lite file."""
+    at = submit(app, NEAR_COPY, org=1)
+    assert len(at.warning) == 1
+    webhook = {"id": 301, "organization_id": 3, "status": "open", "subject": "Webhook deliveries fail with 410",
+               "description": "Since yesterday every webhook delivery to our endpoint fails with HTTP 410 Gone."}
+    catalog = {"streams": [{"stream": {"name": "tickets", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+                            "sync_mode": "full_refresh", "destination_sync_mode": "append", "primary_key": [["id"]]}]}
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    line = json.dumps({"type": "RECORD", "record": {"stream": "tickets", "data": webhook, "emitted_at": 1}})
+    sync = subprocess.run([sys.executable, "main.py", "write", "--config", config_path, "--catalog",
+                           str(tmp_path / "catalog.json")], input=line + "\n", capture_output=True, text=True,
+                          timeout=120, cwd=Path(APP).resolve().parents[1])
+    assert sync.returncode == 0, sync.stdout[-2000:]
+    at = submit(app, "Webhook deliveries to our endpoint fail with HTTP 410 Gone since yesterday", org=3)
+    assert len(at.warning) == 1 and "#301 Webhook deliveries fail with 410" in at.warning[0].value
