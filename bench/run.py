@@ -504,6 +504,18 @@ def table(r: dict[str, Any], s: dict) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+def write_benchmarks(text: str) -> None:
+    """docs/benchmarks.md from this run, keeping the sections other bench scripts own (bench/query_cli.py's)."""
+    path = REPO / "docs" / "benchmarks.md"
+    kept = ""
+    if path.exists():
+        current = path.read_text()
+        start, end = "<!-- query-cli:start -->", "<!-- query-cli:end -->"
+        if start in current and end in current:
+            kept = "\n" + start + current.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    path.write_text(text.rstrip("\n") + "\n" + kept)
+
+
 def render(r: dict[str, Any], s: dict, mode: str, command: str) -> str:
     m = r["machine"]
     lines = [f"# Benchmarks ({mode} run)", "",
@@ -615,7 +627,7 @@ def main() -> int:
         results = json.loads(Path(args.render).read_text(), object_hook=_int_keys)
         s = SIZES[results["mode"]]
         command = "python bench/run.py" + (" --quick" if results["mode"] == "quick" else "")
-        (REPO / "docs" / "benchmarks.md").write_text(render(results, s, results["mode"], command))
+        write_benchmarks(render(results, s, results["mode"], command))
         return 0
     mode = "quick" if args.quick else "full"
     s = SIZES[mode]
@@ -662,7 +674,7 @@ def main() -> int:
         print(f"{name:<{width}}  {value:>14}  {goal:>19}  {status:<7}  {measured}")
     print(f"\ntotal {results['total_s'] / 60:.1f} min; details in {work / 'results.json'}")
     if mode == "full" or args.docs:
-        (REPO / "docs" / "benchmarks.md").write_text(render(results, s, mode, command))
+        write_benchmarks(render(results, s, mode, command))
         print(f"wrote {REPO / 'docs' / 'benchmarks.md'}")
     for path in work.iterdir():  # keep results.json, configs and logs; drop data files and databases
         if path.suffix in (".jsonl", ".pkl") and not path.name.startswith(("out-", "err-")):

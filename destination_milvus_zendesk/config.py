@@ -290,8 +290,33 @@ def parse_config(raw: dict[str, Any]) -> ConnectorConfig:
         return ConnectorConfig.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "tagged-union")))
-        raise ConfigError(f"Invalid configuration at '{where}': {first['msg']}.") from None
+        where = _config_path(raw, first["loc"])
+        fix = ""
+        if first.get("type") == "missing":
+            parent, _, name = where.rpartition(".")
+            target = f"the '{parent}' object" if parent else "the config"
+            fix = f": add '{name}' to {target}"
+        raise ConfigError(f"Invalid configuration at '{where}': {first['msg']}{fix}.") from None
+
+
+def _config_path(raw: Any, loc: tuple[Any, ...]) -> str:
+    """The error's location as the user's config spells it: pydantic puts the discriminated union's tag in
+    the path (`embedding.openai.openai_key`), a key that is not in the config (`embedding.openai_key`)."""
+    parts: list[str] = []
+    node = raw
+    tag_skipped = False
+    for part in loc:
+        text = str(part)
+        if text.startswith(("function-", "tagged-union")):
+            continue
+        if not tag_skipped and isinstance(node, dict) and part not in node and node.get("mode") == part:
+            tag_skipped = True  # the union tag: this object's own `mode`, once
+            continue
+        tag_skipped = False
+        parts.append(text)
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+    return ".".join(parts)
 
 
 def spec_schema() -> dict[str, Any]:

@@ -7,6 +7,7 @@ offline local model, then answer a few support-form cases. No API key, no networ
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import subprocess
@@ -44,21 +45,43 @@ def sync(config_path: Path) -> None:
           f"{states} state messages acknowledged.")
 
 
+def _fingerprint(config_path: Path) -> str:
+    """What the synced file depends on: the sample, the catalog, the config and the connector's code."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in [SAMPLE / "zendesk_sample.jsonl", SAMPLE / "catalog.json", config_path,
+                 *sorted(package.rglob("*.py"))]:
+        digest.update(str(path.name).encode())
+        digest.update(Path(str(path)).read_bytes())
+    return digest.hexdigest()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="examples/config.lite.json")
     parser.add_argument("--keep", action="store_true", help="keep the existing Milvus Lite data")
+    parser.add_argument("--fresh", action="store_true", help="sync again even if this sample is already in the file")
     args = parser.parse_args(argv)
     config_path = Path(args.config).resolve()
     config = parse_config(json.loads(config_path.read_text()))
-    if config.indexing.is_lite and not args.keep:
-        data = Path(config.indexing.host)
-        data.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(data, ignore_errors=True) if data.is_dir() else data.unlink(missing_ok=True)
-
+    stamp = Path(f"{config.indexing.host}.demo-sync") if config.indexing.is_lite else None
+    fingerprint = _fingerprint(config_path)
     print(f"== 1. write: the bundled Zendesk sample -> {config.indexing.host} (collection "
           f"'{config.indexing.collection}', embedding '{config.embedding.mode}')")
-    sync(config_path)
+    if (stamp is not None and not args.fresh and Path(config.indexing.host).exists() and stamp.exists()
+            and stamp.read_text() == fingerprint):
+        # a second run: same sample, same config, same connector version; nothing to embed again
+        print(f"Already synced: {config.indexing.host} holds this sample (--fresh syncs it again).")
+    else:
+        if config.indexing.is_lite and not args.keep:
+            data = Path(config.indexing.host)
+            data.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(data, ignore_errors=True) if data.is_dir() else data.unlink(missing_ok=True)
+        if stamp is not None:
+            stamp.unlink(missing_ok=True)
+        sync(config_path)
+        if stamp is not None:
+            stamp.write_text(fingerprint)
 
     queries = json.loads((SAMPLE / "eval_queries.json").read_text())
     howto = queries["articles"][0]
@@ -77,10 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n-- {title} (organization {case['organization_id']}, {1000 * (time.monotonic() - started):.0f} ms)")
         print(f"   customer: {case['text']}")
         print("   " + render(answer).replace("\n", "\n   "))
-    search.store.close()
+    search.close()  # releases the Milvus Lite file for the form and the CLI
 
     print("\n== 3. open the support form in a browser:")
     print(f"   SUPPORT_FORM_CONFIG={args.config} .venv/bin/streamlit run destination_milvus_zendesk/support_form.py")
+    print("   (with a .db file the form opens it per lookup: a re-sync can run while the form is open)")
     print(f"   (query from the shell: .venv/bin/python -m destination_milvus_zendesk.query \"text\" --org "
           f"{cases[0][1]['organization_id']} --config {args.config})")
     return 0

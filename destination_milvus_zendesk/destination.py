@@ -75,7 +75,19 @@ class DestinationMilvusZendesk(Destination):
         from airbyte_cdk.logger import PRINT_BUFFER
 
         init_uncaught_exception_handler(logger)
-        for message in self.run_cmd(self.parse_args(args)):
+        parsed = self.parse_args(args)
+        problem = _config_file_problem(getattr(parsed, "config", None)) if parsed.command in ("check", "write") else None
+        if problem is not None:
+            # The CDK would die with FATAL and a traceback; a config mistake is one actionable line.
+            if parsed.command == "check":
+                messages: Iterable[AirbyteMessage] = [AirbyteMessage(type=Type.CONNECTION_STATUS,
+                    connectionStatus=AirbyteConnectionStatus(status=Status.FAILED, message=problem))]
+            else:
+                traced(ConfigError(problem)).emit_message()
+                sys.exit(1)
+        else:
+            messages = self.run_cmd(parsed)
+        for message in messages:
             line = orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() + "\n"
             with PRINT_BUFFER.lock:
                 sys.stdout.write(line)
@@ -100,9 +112,15 @@ class DestinationMilvusZendesk(Destination):
                 "embedding_timeout_seconds": min(cfg.embedding_timeout_seconds, CHECK_EMBEDDING_TIMEOUT_S)})
             embedder = create_embedder(check_cfg)
             store = MilvusStore(cfg.indexing)
-            store.connect()
-            info = store.describe()
             note = ""
+            if store.lite_missing and cfg.indexing.create_collection:
+                # check never creates a database: a typo in the path must not leave an empty one behind
+                embedder.check()
+                return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=(
+                    f"The embedding model is ready. Milvus Lite database {cfg.indexing.host!r} does not exist yet: "
+                    "the first sync creates it (check indexing.host if you expected an existing one)."))
+            store.connect(create=False)
+            info = store.describe()
             if info is None:
                 if not cfg.indexing.create_collection:
                     db = cfg.indexing.db or "default"
@@ -180,14 +198,20 @@ class DestinationMilvusZendesk(Destination):
                 message = AirbyteMessageSerializer.load(payload)
             except Exception as exc:  # noqa: BLE001 - the serializer raises many types
                 raise traced(InputError(f"Line {self.line_number} of the input is not an Airbyte message "
-                                        f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})."
-                                        )) from None
+                                        f"({type(exc).__name__}: {_error_detail(exc)}).")) from None
             if (message.type == Type.RECORD and message.record is None) or (
                     message.type == Type.STATE and message.state is None):
                 kind = message.type.value
                 raise traced(InputError(f"Line {self.line_number} of the input is not an Airbyte message ({kind} "
                                         f"without its '{kind.lower()}' object).")) from None
             yield message
+
+
+def _error_detail(exc: BaseException) -> str:
+    """The serializer's message on one line, with the reason: its first line alone ("Schema validation
+    failed:") does not say which field is missing; the next ones do ("emitted_at" is a required property)."""
+    lines = [line.strip().lstrip("- ").strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines)[:300]
 
 
 _LONG_DIGITS = re.compile(r"\d{20}")  # a 20-digit run: maybe an integer orjson cannot hold exactly
@@ -203,6 +227,23 @@ def _lenient_json(line: str, error: orjson.JSONDecodeError, line_number: int) ->
     except (ValueError, RecursionError):
         raise traced(InputError(f"Line {line_number} of the input is not valid JSON ({error.msg}); "
                                 "the sync stops here, everything before it is stored.")) from None
+
+
+def _config_file_problem(path: str | None) -> str | None:
+    """Why the --config file cannot be used (missing, unreadable, not JSON, not an object), or None."""
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            raw = json.load(handle)
+    except OSError as exc:
+        return f"Cannot read the configuration file {path!r}: {exc.strerror or exc}."
+    except ValueError as exc:
+        where = f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return f"The configuration file {path!r} is not valid JSON ({where}): fix the file."
+    if not isinstance(raw, dict):
+        return f"The configuration file {path!r} must hold a JSON object, not a {type(raw).__name__}."
+    return None
 
 
 def run(args: list[str] | None = None) -> None:

@@ -144,18 +144,40 @@ class MilvusStore:
 
     # --- connection ---------------------------------------------------------------------------
 
-    def connect(self) -> MilvusClient:
+    @property
+    def lite_missing(self) -> bool:
+        """A Milvus Lite path with nothing there yet (opening it would create an empty database)."""
+        return self.cfg.is_lite and not os.path.exists(self.cfg.host)
+
+    def connect(self, *, create: bool | None = None) -> MilvusClient:
+        """`create` (Milvus Lite): may a missing file be created? Default: indexing.create_collection.
+        Readers (check, the query CLI, the form) pass False: a typo in the path is an error, not a new
+        empty database."""
         cfg = self.cfg
         if cfg.is_lite:
             folder = os.path.dirname(os.path.abspath(cfg.host))
             if not os.path.isdir(folder):
                 raise ConfigError(f"Milvus Lite file {cfg.host!r}: folder {folder!r} does not exist.")
-            # Milvus Lite serves gRPC in-process and logs a traceback for each call it lacks (AllocTimestamp).
+            if self.lite_missing and not (cfg.create_collection if create is None else create):
+                raise ConfigError(f"Milvus Lite database {cfg.host!r} does not exist: check indexing.host (a sync "
+                                  "with indexing.create_collection on creates it).")
+            # Milvus Lite serves gRPC in-process and logs a traceback for each call it lacks (AllocTimestamp);
+            # its server manager logs a traceback when the file is locked: both are classified here instead.
             logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+            logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
             try:
                 self.client = MilvusClient(uri=cfg.host, timeout=cfg.timeout_seconds)
             except Exception as exc:  # noqa: BLE001 - the boundary: classify whatever Lite raises
+                holder = lite_lock_holder(cfg.host)
+                if holder:
+                    raise ConfigError(
+                        f"Milvus Lite database {cfg.host!r} is in use by another process ({holder}): Milvus Lite "
+                        "lets one process open a file at a time. Stop that process or wait for it to finish, then "
+                        "retry; to search while a sync writes, use a Milvus server (see the README).",
+                        internal=_first_line(exc)) from None
                 raise ConfigError(f"Could not open Milvus Lite database {cfg.host!r}: {_first_line(exc)}") from None
+            _lite_opened(cfg.host)
+            self._lite_open = True
             return self.client
         parsed = urlparse(cfg.uri)
         if parsed.scheme not in ("http", "https", "grpc", "grpcs") or not parsed.hostname:
@@ -274,14 +296,18 @@ class MilvusStore:
         return info
 
     def _metric(self, vector_field: str) -> str | None:
+        """The vector index's metric; None only when the field has no index. A failure to read it is an
+        error, not None: searches would then compare distances as L2 whatever the real metric."""
         assert self.client is not None
         try:
             for name in self.client.list_indexes(self.collection, field_name=vector_field):
                 metric = self.client.describe_index(self.collection, name).get("metric_type")
                 if metric:
                     return str(metric).upper()
-        except MilvusException:
-            return None
+        except MilvusException as exc:
+            raise ConfigError(f"Could not read the metric of the vector index on '{vector_field}' of collection "
+                              f"'{self.collection}' ({_first_line(exc)}): check the index (describe_index) and "
+                              "the user's privileges.") from None
         return None
 
     def create_collection(self, dimensions: int) -> CollectionInfo:
@@ -488,6 +514,22 @@ class MilvusStore:
                 delay = min(delay * 2, 15)
         raise AssertionError("unreachable")
 
+    def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
+               consistency_level: str = "Strong") -> list[dict[str, Any]]:
+        """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
+        assert self.client is not None and self.info is not None
+        return self.call(lambda: self.client.search(  # type: ignore[union-attr]
+            self.collection, data=[vector], anns_field=self.info.vector_field, filter=filter_expr, limit=limit,
+            output_fields=output_fields, consistency_level=consistency_level,
+            timeout=self.cfg.timeout_seconds)[0], "searching")
+
+    def has_rows(self, expr: str) -> bool:
+        """Does any row match `expr`? (one row read, not a count)"""
+        assert self.client is not None
+        return bool(self.call(lambda: self.client.query(  # type: ignore[union-attr]
+            self.collection, filter=expr, output_fields=[self.info.pk_field if self.info else "id"], limit=1,
+            consistency_level="Bounded", timeout=self.cfg.timeout_seconds), "querying rows"))
+
     def close(self) -> None:
         if self.client is not None:
             try:
@@ -495,6 +537,70 @@ class MilvusStore:
             except Exception:  # noqa: BLE001 - closing must never mask the real outcome
                 pass
             self.client = None
+        if getattr(self, "_lite_open", False):
+            self._lite_open = False
+            _lite_closed(self.cfg.host)
+
+
+# Milvus Lite files opened by this process: path -> open stores. The last close stops the file's
+# in-process server, which releases its lock (pymilvus keeps it until the process exits otherwise).
+_LITE_OPEN: dict[str, int] = {}
+
+
+def _lite_opened(path: str) -> None:
+    key = os.path.abspath(path)
+    _LITE_OPEN[key] = _LITE_OPEN.get(key, 0) + 1
+
+
+def _lite_closed(path: str) -> None:
+    key = os.path.abspath(path)
+    _LITE_OPEN[key] = _LITE_OPEN.get(key, 1) - 1
+    if _LITE_OPEN[key] <= 0:
+        del _LITE_OPEN[key]
+        try:
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(path)
+        except Exception:  # noqa: BLE001 - older milvus-lite: the lock is released at exit
+            pass
+
+
+def lite_lock_holder(path: str) -> str | None:
+    """Who holds the lock of a Milvus Lite database (`pid N: command line`), if another process does."""
+    lock = os.path.join(path, "LOCK") if os.path.isdir(path) else path
+    try:
+        inode = os.stat(lock).st_ino
+    except OSError:
+        return None
+    try:
+        import fcntl
+
+        with open(lock, "rb") as handle:  # a free lock is taken and released at once
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                return None
+            except OSError:
+                pass
+    except (ImportError, OSError):
+        return None
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) >= 6 and parts[1] == "FLOCK" and parts[5].rsplit(":", 1)[-1] == str(inode):
+                    pid = parts[4]
+                    try:
+                        with open(f"/proc/{pid}/cmdline", "rb") as cmd:
+                            command = " ".join(cmd.read().replace(b"\0", b" ").decode(errors="replace").split())
+                    except OSError:
+                        command = ""
+                    if pid == str(os.getpid()):
+                        return f"pid {pid}, this process, through another open connection"
+                    return f"pid {pid}: {command[:160]}" if command else f"pid {pid}"
+    except OSError:
+        pass
+    return "a process whose id is not visible here"
 
 
 _RETRYABLE_WORDS = ("unavailable", "connect", "timeout", "timed out", "deadline", "rate limit", "ratelimit",

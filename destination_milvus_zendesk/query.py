@@ -1,6 +1,6 @@
 """Support-form lookups on a collection this connector (or the official one) wrote.
 
-* `similar_open_tickets`: is this case a duplicate of an open ticket of the same organization?
+* `similar_open_tickets`: is this case a duplicate of an unsolved ticket of the same organization?
 * `relevant_articles`: which help-center articles answer it?
 
 One embedding per submitted text serves both. Hits are grouped by record (one long ticket cannot
@@ -10,7 +10,9 @@ as L2 distances on normalized vectors (Milvus returns squared L2) and compared a
 `similarity = 1 - d / 2` for L2, the score itself for COSINE/IP.
 
 CLI: python -m destination_milvus_zendesk.query "text" --org 123 [--json] [--config config.json]
+     python -m destination_milvus_zendesk.query --batch queries.jsonl --config config.json  (JSONL in, JSONL out)
 Without --config: MILVUS_URL, MILVUS_TOKEN, OPENAI_API_KEY (and optional MILVUS_COLLECTION).
+Imports stay light (no airbyte_cdk, no openai unless configured): a lookup starts in about a second.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from .config import ConnectorConfig, parse_config
 from .embedding.base import Embedder
@@ -29,17 +32,59 @@ from .errors import ConfigError, ConnectorError
 from .milvus_store import RECORD_ID, STREAM, MilvusStore, in_filter, literal
 
 ZENDESK_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
-DEFAULT_STATUSES = ("new",)
+# Zendesk's "unsolved" set: a case is a duplicate of any ticket still being worked on.
+DEFAULT_STATUSES = ("new", "open", "pending", "hold")
+TUTORIAL_STATUSES = ("new",)  # the tutorial's filter, `status == "new"`
 # (duplicate, article) thresholds as squared-L2 distances on unit vectors, per embedding family.
 # OpenAI: the tutorial's values. Local (wordllama): F1-optimal on the bundled sample, precision/recall
 # 0.95/0.95 for duplicates, 0.86/0.90 for articles (docs/local_model_quality.md). Fake: for tests only.
 THRESHOLDS = {"openai": (0.35, 0.362), "azure_openai": (0.35, 0.362), "openai_compatible": (0.35, 0.362),
               "local": (1.25, 1.25), "fake": (0.5, 1.2), "from_field": (0.35, 0.362)}
 MAX_CANDIDATES = 200
+PASSAGE_CHARS = 280
+_API_TICKET_URL = re.compile(r"^(https?://[^/]+)/api/v2/tickets/(\d+)(?:\.json)?$")
 
 
 class QueryInputError(ValueError):
     """A value a user typed cannot be used (bad organization id, unknown status, empty text)."""
+
+
+def closeness(similarity: float, l2_threshold: float) -> str:
+    """The distance in words, relative to the threshold that decides a match."""
+    distance = 2.0 * (1.0 - similarity)  # back to squared L2 on unit vectors
+    ratio = distance / l2_threshold if l2_threshold > 0 else float("inf")
+    if ratio <= 0.5:
+        return "nearly the same text"
+    if ratio <= 0.8:
+        return "very close"
+    if ratio <= 1.0:
+        return "close"
+    if ratio <= 1.15:
+        return "somewhat related"
+    return "not close"
+
+
+def agent_url(ticket_id: Any, api_url: Any = None, subdomain: str | None = None) -> str | None:
+    """The ticket's page in Zendesk's agent interface: from a configured subdomain, else from the
+    ticket's API `url` (https://acme.zendesk.com/api/v2/tickets/35436.json)."""
+    if ticket_id is None:
+        return None
+    if subdomain:
+        host = subdomain if "." in subdomain else f"{subdomain}.zendesk.com"
+        host = host if host.startswith(("http://", "https://")) else f"https://{host}"
+        return f"{host.rstrip('/')}/agent/tickets/{ticket_id}"
+    match = _API_TICKET_URL.match(str(api_url or ""))
+    return f"{match.group(1)}/agent/tickets/{match.group(2)}" if match else None
+
+
+def passage_of(text: Any) -> str | None:
+    """The matching chunk, on one line, cut at a word near PASSAGE_CHARS."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    flat = " ".join(text.split())
+    if len(flat) <= PASSAGE_CHARS:
+        return flat
+    return flat[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " ..."
 
 
 @dataclass
@@ -50,6 +95,11 @@ class TicketHit:
     distance: float
     similarity: float
     duplicate: bool
+    status: str | None = None
+    updated_at: str | None = None
+    url: str | None = None
+    passage: str | None = None
+    closeness: str = ""
 
 
 @dataclass
@@ -60,12 +110,19 @@ class ArticleHit:
     distance: float
     similarity: float
     relevant: bool
+    passage: str | None = None
+    closeness: str = ""
 
 
 @dataclass
 class SupportAnswer:
     tickets: list[TicketHit] = field(default_factory=list)
     articles: list[ArticleHit] = field(default_factory=list)
+    organization_id: int | None = None
+    statuses: list[str] = field(default_factory=list)
+    organization_has_tickets: bool | None = None  # False: no ticket of any status (a wrong id?)
+    duplicate_threshold: float | None = None  # the distances below which a hit counts
+    article_threshold: float | None = None
 
     @property
     def duplicate(self) -> TicketHit | None:
@@ -77,7 +134,10 @@ class SupportAnswer:
 
     def to_dict(self) -> dict[str, Any]:
         return {"duplicate": asdict(self.duplicate) if self.duplicate else None,
-                "tickets": [asdict(t) for t in self.tickets], "articles": [asdict(a) for a in self.articles]}
+                "tickets": [asdict(t) for t in self.tickets], "articles": [asdict(a) for a in self.articles],
+                "organization_id": self.organization_id, "statuses": list(self.statuses),
+                "organization_has_tickets": self.organization_has_tickets,
+                "duplicate_threshold": self.duplicate_threshold, "article_threshold": self.article_threshold}
 
 
 def organization_id_value(value: Any) -> int:
@@ -91,11 +151,15 @@ def organization_id_value(value: Any) -> int:
     raise QueryInputError(f"organization id must be an integer, got {str(value)[:40]!r}")
 
 
-def statuses_value(statuses: Sequence[str]) -> list[str]:
-    chosen = [s.strip().lower() for s in statuses]
+def statuses_value(statuses: Sequence[str] | str) -> list[str]:
+    """Statuses as a list or comma-separated ("new,open,pending"), validated, duplicates dropped."""
+    items = [statuses] if isinstance(statuses, str) else list(statuses)
+    chosen = list(dict.fromkeys(part.strip().lower() for item in items for part in str(item).split(",")
+                                if part.strip()))
     unknown = [s for s in chosen if s not in ZENDESK_STATUSES]
     if unknown or not chosen:
-        raise QueryInputError(f"ticket status must be among {', '.join(ZENDESK_STATUSES)}; got {unknown or 'none'}")
+        raise QueryInputError(f"ticket status must be among {', '.join(ZENDESK_STATUSES)} (comma-separated); "
+                              f"got {', '.join(unknown) if unknown else 'none'}")
     return chosen
 
 
@@ -112,10 +176,20 @@ class SupportSearch:
 
     def __init__(self, store: MilvusStore, embedder: Embedder, *, family: str, tickets_stream: str = "tickets",
                  articles_stream: str = "articles", duplicate_threshold: float | None = None,
-                 article_threshold: float | None = None) -> None:
+                 article_threshold: float | None = None, zendesk_subdomain: str | None = None,
+                 open_per_lookup: bool = False) -> None:
+        """`open_per_lookup` (Milvus Lite): the file is opened for each lookup and released after it,
+        so a sync (or the CLI) can open it between lookups; Milvus Lite lets one process at a time."""
         self.store = store
         self.embedder = embedder
-        info = store.describe()
+        self.open_per_lookup = open_per_lookup
+        if store.client is None:
+            store.connect(create=False)
+        try:
+            info = store.describe()
+        finally:
+            if open_per_lookup:
+                store.close()
         if info is None:
             raise ConfigError(f"Collection '{store.collection}' does not exist: run a sync first.")
         self.info = info
@@ -124,14 +198,22 @@ class SupportSearch:
         self.article_threshold = default_art if article_threshold is None else article_threshold
         self.tickets_stream = tickets_stream
         self.articles_stream = articles_stream
+        self.zendesk_subdomain = zendesk_subdomain or os.environ.get("ZENDESK_SUBDOMAIN") or None
         # Zendesk's `id` is stored as `_id` when the collection's primary key is named `id`
         self.id_field = "_id" if "id" in info.fields else "id"
 
     @classmethod
-    def from_config(cls, config: ConnectorConfig, **kwargs: Any) -> "SupportSearch":
+    def from_config(cls, config: ConnectorConfig, embedder: Embedder | None = None, **kwargs: Any) -> "SupportSearch":
         store = MilvusStore(config.indexing)
-        store.connect()
-        return cls(store, create_embedder(config), family=config.embedding.mode, **kwargs)
+        store.connect(create=False)
+        try:
+            return cls(store, embedder or create_embedder(config), family=config.embedding.mode, **kwargs)
+        except BaseException:
+            store.close()
+            raise
+
+    def close(self) -> None:
+        self.store.close()
 
     # --- the two lookups ----------------------------------------------------------------------
 
@@ -140,29 +222,68 @@ class SupportSearch:
             raise QueryInputError("describe the problem first: the text is empty")
         return self.embedder.embed([text.strip()])[0]
 
-    def lookup(self, text: str, organization_id: Any, statuses: Sequence[str] = DEFAULT_STATUSES,
+    def lookup(self, text: str, organization_id: Any, statuses: Sequence[str] | str = DEFAULT_STATUSES,
                ticket_limit: int = 2, article_limit: int = 5) -> SupportAnswer:
+        org = organization_id_value(organization_id)
+        wanted = statuses_value(statuses)
         vector = self.embed(text)
-        return SupportAnswer(self.similar_open_tickets(vector, organization_id, statuses, ticket_limit),
-                             self.relevant_articles(vector, article_limit))
+        with self._opened():
+            tickets = self.similar_open_tickets(vector, org, wanted, ticket_limit)
+            articles = self.relevant_articles(vector, article_limit)
+            has_tickets = None
+            if not tickets:
+                has_tickets = self.store.has_rows(f"{STREAM} == {literal(self.tickets_stream)} and "
+                                                  f"organization_id == {literal(org)}")
+        return SupportAnswer(tickets, articles, org, wanted, has_tickets, self.duplicate_threshold,
+                             self.article_threshold)
 
     def similar_open_tickets(self, query: str | list[float], organization_id: Any,
-                             statuses: Sequence[str] = DEFAULT_STATUSES, limit: int = 2) -> list[TicketHit]:
+                             statuses: Sequence[str] | str = DEFAULT_STATUSES, limit: int = 2) -> list[TicketHit]:
         org = organization_id_value(organization_id)
         wanted = statuses_value(statuses)
         expr = (f"{STREAM} == {literal(self.tickets_stream)} and {in_filter('status', wanted)} "
                 f"and organization_id == {literal(org)}")
-        hits = self._search(query, expr, limit, [self.id_field, "subject", "description"])
+        hits = self._search(query, expr, limit, [self.id_field, "subject", "description", "status", "updated_at",
+                                                 "url", self.store.cfg.text_field])
         return [TicketHit(h.get(self.id_field), h.get("subject"), h.get("description"), d, s,
-                          self._closer(s, self.duplicate_threshold)) for h, d, s in hits]
+                          self._closer(s, self.duplicate_threshold), status=h.get("status"),
+                          updated_at=_text(h.get("updated_at")),
+                          url=agent_url(h.get(self.id_field), h.get("url"), self.zendesk_subdomain),
+                          passage=passage_of(h.get(self.store.cfg.text_field)),
+                          closeness=closeness(s, self.duplicate_threshold)) for h, d, s in hits]
 
     def relevant_articles(self, query: str | list[float], limit: int = 5) -> list[ArticleHit]:
         expr = f"{STREAM} == {literal(self.articles_stream)}"
-        hits = self._search(query, expr, limit, [self.id_field, "title", "html_url"])
+        hits = self._search(query, expr, limit, [self.id_field, "title", "html_url", self.store.cfg.text_field])
         return [ArticleHit(h.get(self.id_field), h.get("title"), h.get("html_url"), d, s,
-                           self._closer(s, self.article_threshold)) for h, d, s in hits]
+                           self._closer(s, self.article_threshold),
+                           passage=passage_of(h.get(self.store.cfg.text_field)),
+                           closeness=closeness(s, self.article_threshold)) for h, d, s in hits]
 
     # --- internals ------------------------------------------------------------------------------
+
+    class _Opened:
+        def __init__(self, search: "SupportSearch") -> None:
+            self.search = search
+            self.opened = False
+
+        def __enter__(self) -> None:
+            store = self.search.store
+            if store.client is None:
+                store.connect(create=False)
+                self.opened = True
+                info = store.describe()
+                if info is None:
+                    store.close()
+                    raise ConfigError(f"Collection '{store.collection}' does not exist any more: run a sync first.")
+                self.search.info = info
+
+        def __exit__(self, *exc: Any) -> None:
+            if self.opened and self.search.open_per_lookup:
+                self.search.store.close()
+
+    def _opened(self) -> "SupportSearch._Opened":
+        return SupportSearch._Opened(self)
 
     def _closer(self, similarity: float, l2_threshold: float) -> bool:
         return similarity >= 1.0 - l2_threshold / 2.0
@@ -171,25 +292,29 @@ class SupportSearch:
                 fields: list[str]) -> list[tuple[dict[str, Any], float, float]]:
         """Best chunk per record, closest first; widens the search until `limit` records are found."""
         vector = self.embed(query) if isinstance(query, str) else query
-        metric = self.info.metric
-        candidates = min(MAX_CANDIDATES, max(limit * 4, 10))
-        while True:
-            result = self.store.call(lambda n=candidates: self.store.client.search(  # type: ignore[union-attr]
-                self.store.collection, data=[vector], anns_field=self.info.vector_field, filter=expr,
-                limit=n, output_fields=list(dict.fromkeys(fields + [RECORD_ID])),
-                consistency_level=self.consistency_level, timeout=self.store.cfg.timeout_seconds)[0], "searching")
-            best: dict[Any, tuple[dict[str, Any], float, float]] = {}
-            for hit in result:
-                entity = hit.get("entity", {})
-                distance = float(hit["distance"])
-                key = entity.get(RECORD_ID) or entity.get(self.id_field) or hit.get("id")
-                score = similarity_of(distance, metric)
-                if key not in best or score > best[key][2]:
-                    best[key] = (entity, distance, score)
-            if len(best) >= limit or len(result) < candidates or candidates >= MAX_CANDIDATES:
-                break
-            candidates = min(MAX_CANDIDATES, candidates * 4)
+        with self._opened():
+            metric = self.info.metric
+            candidates = min(MAX_CANDIDATES, max(limit * 4, 10))
+            while True:
+                result = self.store.search(vector, filter_expr=expr, limit=candidates,
+                                           output_fields=list(dict.fromkeys(fields + [RECORD_ID])),
+                                           consistency_level=self.consistency_level)
+                best: dict[Any, tuple[dict[str, Any], float, float]] = {}
+                for hit in result:
+                    entity = hit.get("entity", {})
+                    distance = float(hit["distance"])
+                    key = entity.get(RECORD_ID) or entity.get(self.id_field) or hit.get("id")
+                    score = similarity_of(distance, metric)
+                    if key not in best or score > best[key][2]:
+                        best[key] = (entity, distance, score)
+                if len(best) >= limit or len(result) < candidates or candidates >= MAX_CANDIDATES:
+                    break
+                candidates = min(MAX_CANDIDATES, candidates * 4)
         return sorted(best.values(), key=lambda item: -item[2])[:limit]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 # --- configuration and CLI ------------------------------------------------------------------------
@@ -212,18 +337,70 @@ def config_from_env(collection: str | None = None) -> ConnectorConfig:
     })
 
 
-def load_config(path: str | None, collection: str | None = None) -> ConnectorConfig:
-    if path:
+def read_config_file(path: str) -> dict[str, Any]:
+    """The config file as a dict; a missing or malformed file is one config_error line."""
+    try:
         with open(path, encoding="utf-8") as handle:
             raw = json.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the configuration file {path!r}: {exc.strerror or exc}.") from None
+    except ValueError as exc:
+        where = f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise ConfigError(f"The configuration file {path!r} is not valid JSON ({where}): fix the file.") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"The configuration file {path!r} must hold a JSON object (the connector's config), "
+                          f"not a {type(raw).__name__}.")
+    return raw
+
+
+def load_config(path: str | None, collection: str | None = None) -> ConnectorConfig:
+    if path:
+        raw = read_config_file(path)
         if collection:
             raw.setdefault("indexing", {})["collection"] = collection
         return parse_config(raw)
     return config_from_env(collection)
 
 
-def render(answer: SupportAnswer) -> str:
-    """The support form's answer as text: the duplicate warning, or 'Submitted!' and articles."""
+def render(answer: SupportAnswer, tutorial: bool = False) -> str:
+    """The answer as text. Tutorial: its duplicate warning, or 'Submitted!' and articles. Otherwise
+    what was found, with links, statuses and reasons, and nothing claimed that did not happen."""
+    if tutorial:
+        return render_tutorial(answer)
+    lines = []
+    d = answer.duplicate
+    if d:
+        lines.append(f"Possible duplicate: #{d.id} {d.subject!r} ({d.status or 'status unknown'}, "
+                     f"updated {d.updated_at or 'unknown'}), {d.closeness} [distance {d.distance:.3f}]")
+        if d.url:
+            lines.append(f"  {d.url}")
+        if d.passage:
+            lines.append(f"  matching passage: {d.passage}")
+        for other in answer.tickets[1:]:
+            if other.duplicate:
+                lines.append(f"Also similar: #{other.id} {other.subject!r} ({other.status}), {other.closeness}"
+                             + (f"  {other.url}" if other.url else ""))
+    elif answer.organization_has_tickets is False:
+        lines.append(f"Organization {answer.organization_id} has no tickets in this collection: check the "
+                     "organization id.")
+    else:
+        statuses = ", ".join(answer.statuses) or "any"
+        lines.append(f"No {statuses} ticket of organization {answer.organization_id} matches: this looks like a "
+                     "new case (nothing was submitted).")
+        if answer.tickets:
+            t = answer.tickets[0]
+            lines.append(f"  closest: #{t.id} {t.subject!r} ({t.status}), {t.closeness} [distance {t.distance:.3f}]")
+    helpful = answer.helpful_articles
+    if helpful:
+        lines.append("Articles that may help:")
+        lines += [f"* [{a.title}]({a.html_url})  {a.closeness} [distance {a.distance:.3f}]" for a in helpful]
+    else:
+        lines.append("No help-center article is close to this text.")
+    return "\n".join(lines)
+
+
+def render_tutorial(answer: SupportAnswer) -> str:
+    """The tutorial's form as text: the duplicate warning, or 'Submitted!' and articles."""
     lines = []
     if answer.duplicate:
         d = answer.duplicate
@@ -239,24 +416,118 @@ def render(answer: SupportAnswer) -> str:
     return "\n".join(lines)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that with --json a usage error is a JSON object on stdout too."""
+
+    json_errors = False
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        if self.json_errors:
+            print(json.dumps({"error": f"{message} (see --help)", "kind": "usage"}))
+            sys.exit(2)
+        super().error(message)
+
+
+def _error_kind(exc: BaseException) -> str:
+    if isinstance(exc, QueryInputError):
+        return "input"
+    if isinstance(exc, ConfigError):
+        return "config"
+    return "unavailable"
+
+
+def _batch_lines(path: str) -> Iterator[tuple[int, str]]:
+    handle = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    try:
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                yield number, line
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+
+
+def run_batch(search: SupportSearch, path: str, default_statuses: Sequence[str] | str, out: Any = None) -> int:
+    """JSONL in ({"text", "org", optional "status", optional "id"}), one JSON answer per line out, in order.
+    A bad line gets {"line", "error"} and the batch goes on; the exit code is 1 if any line failed."""
+    out = out or sys.stdout
+    failed = 0
+    for number, line in _batch_lines(path):
+        item: Any = None
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise QueryInputError("each line must be a JSON object with text and org")
+            if "org" not in item and "organization_id" not in item:
+                raise QueryInputError("missing org (the organization id)")
+            answer = search.lookup(str(item.get("text") or ""), item.get("org", item.get("organization_id")),
+                                   item.get("status") or default_statuses)
+            result = {"line": number, **({"id": item["id"]} if "id" in item else {}), **answer.to_dict()}
+        except (QueryInputError, ConnectorError, ValueError) as exc:
+            failed += 1
+            message = exc.message if isinstance(exc, ConnectorError) else str(exc)
+            if isinstance(exc, ValueError) and not isinstance(exc, QueryInputError):
+                message = f"not a JSON object: {exc}"
+            result = {"line": number, **({"id": item["id"]} if isinstance(item, dict) and "id" in item else {}),
+                      "error": message, "kind": _error_kind(exc) if not isinstance(exc, json.JSONDecodeError)
+                      else "input"}
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.flush()
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m destination_milvus_zendesk.query",
-                                     description="Find duplicate open tickets and helpful articles for a support case.")
-    parser.add_argument("text", help="the customer's description of the problem")
-    parser.add_argument("--org", required=True, help="the customer's organization id (integer)")
-    parser.add_argument("--status", action="append", help="ticket statuses that count as open (default: new)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _Parser(prog="python -m destination_milvus_zendesk.query",
+                     description="Find duplicate unsolved tickets and helpful articles for a support case.")
+    parser.json_errors = "--json" in argv or "--batch" in argv
+    parser.add_argument("text", nargs="?", help="the customer's description of the problem")
+    parser.add_argument("--org", help="the customer's organization id (integer)")
+    parser.add_argument("--status", action="append",
+                        help="ticket statuses that count as open, comma-separated or repeated "
+                             f"(default: {','.join(DEFAULT_STATUSES)}, Zendesk's unsolved tickets; the tutorial: new)")
     parser.add_argument("--config", help="the connector's config JSON (default: MILVUS_URL/MILVUS_TOKEN/OPENAI_API_KEY)")
     parser.add_argument("--collection", help="collection name (overrides the config)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--zendesk-subdomain", help="for ticket links: acme or acme.zendesk.com (default: from the "
+                                                    "tickets' url field, or ZENDESK_SUBDOMAIN)")
+    parser.add_argument("--json", action="store_true", help="print JSON (errors too, as {\"error\": ...})")
+    parser.add_argument("--batch", metavar="FILE", help="JSONL queries ({\"text\", \"org\", \"status\", \"id\"}; - for "
+                                                       "stdin): one JSON answer per line, in one process")
+    parser.add_argument("--tutorial", action="store_true",
+                        help="the tutorial's behaviour: statuses 'new' only, 'Submitted!' and articles only without "
+                             "a duplicate")
     args = parser.parse_args(argv)
+    if args.batch is None and (not args.text or args.org is None):
+        parser.error("the text and --org are required (or --batch FILE)")
+    statuses: Any = args.status or (TUTORIAL_STATUSES if args.tutorial else DEFAULT_STATUSES)
+    search = None
     try:
-        search = SupportSearch.from_config(load_config(args.config, args.collection))
-        answer = search.lookup(args.text, args.org, args.status or DEFAULT_STATUSES)
+        statuses = statuses_value(statuses)
+        search = SupportSearch.from_config(load_config(args.config, args.collection),
+                                           zendesk_subdomain=args.zendesk_subdomain)
+        if args.batch is not None:
+            return run_batch(search, args.batch, statuses)
+        answer = search.lookup(args.text, args.org, statuses)
     except (QueryInputError, ConnectorError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else render(answer))
+        message = exc.message if isinstance(exc, ConnectorError) else str(exc)
+        return _fail(message, _error_kind(exc), args.json or args.batch is not None)
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        return _fail(f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}",
+                     "unexpected", args.json or args.batch is not None)
+    finally:
+        if search is not None:
+            search.close()
+    print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json
+          else render(answer, tutorial=args.tutorial))
     return 0
+
+
+def _fail(message: str, kind: str, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": message, "kind": kind}))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

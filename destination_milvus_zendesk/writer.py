@@ -170,6 +170,10 @@ class Writer:
         vector_source = embedder.field_name if isinstance(embedder, FromFieldEmbedder) else None
         self.builder = DocumentBuilder(config.processing, self.info.reserved_names, vector_source)
         self.stats = Stats()
+        # per stream: records, records without text, and a few field names (for the end-of-sync summary)
+        self._stream_records: Counter = Counter()
+        self._stream_no_text: Counter = Counter()
+        self._stream_fields: dict[str, list[str]] = {}
         self.batch_chunk_limit = config.embedding_batch_size * max(1, config.embedding_concurrency)
         if not embedder.remote:  # nothing to keep in flight: small batches overlap the stages better
             self.batch_chunk_limit = min(self.batch_chunk_limit, LOCAL_BATCH_CHUNKS)
@@ -292,6 +296,18 @@ class Writer:
         yield self._log(Level.INFO, self._progress_line(final=True))
         for reason, count in sorted(self.stats.warnings.items()):
             yield self._log(Level.WARN, f"{count} x {reason}")
+        yield from self._text_field_summary()
+
+    def _text_field_summary(self) -> Iterator[AirbyteMessage]:
+        """One warning per stream none of whose records had text in the text fields: nothing of it is
+        searchable, which a sync that ends with "0 rows written" and exit 0 does not say."""
+        fields = ", ".join(self.config.processing.text_fields) or "any field"
+        for stream, records in sorted(self._stream_records.items()):
+            if records and self._stream_no_text[stream] == records:
+                seen = ", ".join(self._stream_fields.get(stream, [])) or "none"
+                yield self._log(Level.WARN, f"stream '{stream}': none of its {records} records has text in the text "
+                                f"fields ({fields}), so nothing of it was stored. Its records have the fields {seen}: "
+                                "set processing.text_fields to the ones to embed.")
 
     def _read_ahead(self, messages: Iterable[AirbyteMessage]) -> Iterator[AirbyteMessage | None]:
         """The input, read by a thread; None whenever no message arrived for IDLE_POLL_S.
@@ -361,7 +377,11 @@ class Writer:
         # tiktoken works without the GIL, in parallel with this thread reading the next records.
         chunk = False
         if not doc.deleted:
+            self._stream_records[stream] += 1
             if not doc.text:  # the chunker returns no chunk exactly for empty text
+                self._stream_no_text[stream] += 1
+                if stream not in self._stream_fields:
+                    self._stream_fields[stream] = list(record.data)[:12]
                 self._warn(f"stream '{stream}': record with no text in the text fields, not stored",
                            f"line {self._line}: record {doc.record_id or '(no primary key)'} has no text in "
                            f"{self.config.processing.text_fields or 'any field'}")

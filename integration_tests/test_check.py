@@ -30,6 +30,8 @@ def test_record_defined_primary_keys_pass(backend, collection_name, tmp_path, pk
 
 
 def test_missing_collection(backend, collection_name, tmp_path):
+    with backend.connect():  # the database exists (check never creates a Lite file): only the collection is missing
+        pass
     run = run_connector("check", tmp_path, make_config(backend, collection_name))
     assert status(run)["status"] == "FAILED"
     assert f"Collection '{collection_name}' does not exist" in status(run)["message"]

@@ -1,17 +1,18 @@
-"""Screenshot the support form in a real headless Chromium, before and after submitting a case.
+"""Screenshot the support form in a real headless Chromium, in each state, at a desktop and a phone width.
 
-    /work/venv/bin/python scripts/screenshot_support_form.py [--out docs/support_form.png]
+    .venv/bin/python scripts/screenshot_support_form.py [--out docs/support_form.png]
 
 1. Writes a demo Milvus Lite collection with the connector itself (fake embeddings: offline and
    deterministic) from destination_milvus_zendesk/sample_data/zendesk_sample.jsonl if it exists, else
    from a small built-in set.
-2. Starts `streamlit run destination_milvus_zendesk/support_form.py` headless on 127.0.0.1:8599.
-3. Drives headless Chromium over the DevTools protocol (Python websockets): opens `/?org=<org>` and
-   saves `<out stem>_empty.png` (the empty form, organization prefilled); types a near-copy of a `new`
-   ticket into "Describe your problem", clicks Submit with real mouse events, waits for the answer and
-   saves `<out>` (the duplicate warning); then `<out stem>_articles.png` for an article-like question
-   ("Submitted!" plus article links). (`chromium --screenshot --virtual-time-budget` alone only
-   captures Streamlit's loading skeleton: the page is rendered from a websocket, after load.)
+2. Starts `streamlit run destination_milvus_zendesk/support_form.py` headless (and a second one whose
+   Milvus is down), from the repository, so .streamlit/config.toml applies.
+3. Drives headless Chromium over the DevTools protocol (devtools/browser.py): opens `/?org=<org>`,
+   types into "Describe the problem", clicks "Look up" with real mouse events, waits for the answer and
+   saves, next to `<out>`:
+   `<out>` (desktop, a duplicate: the main screenshot), `<stem>_articles.png` (articles only),
+   `<stem>_nothing.png` (nothing found), `<stem>_input_error.png`, `<stem>_backend_down.png`,
+   `<stem>_phone.png` and `<stem>_phone_articles.png` (390 px wide), and `<stem>_empty.png` (the empty form).
 4. Stops Streamlit and Chromium.
 Needs Debian's chromium (`apt-get install -y chromium`).
 """
@@ -19,8 +20,6 @@ Needs Debian's chromium (`apt-get install -y chromium`).
 from __future__ import annotations
 
 import argparse
-import base64
-import contextlib
 import json
 import os
 import shutil
@@ -28,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -41,12 +39,11 @@ from airbyte_cdk.models import (AirbyteMessage, AirbyteMessageSerializer, Airbyt
 from destination_milvus_zendesk.config import parse_config  # noqa: E402
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk  # noqa: E402
 from destination_milvus_zendesk.query import SupportSearch  # noqa: E402
+from devtools.browser import (DESKTOP, PHONE, Browser, chromium_path, open_form, streamlit_form,  # noqa: E402
+                              submit_case)
 
 APP = ROOT / "destination_milvus_zendesk" / "support_form.py"
 SAMPLE = ROOT / "destination_milvus_zendesk" / "sample_data" / "zendesk_sample.jsonl"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--window-size=1200,900"]
 
 BUILTIN = [
     ("tickets", {"id": 35436, "organization_id": 360001, "status": "new",
@@ -135,103 +132,17 @@ def pick_demo(config: dict[str, Any], records: list[tuple[str, dict[str, Any]]])
                     break
         return duplicate[0], duplicate[1], question or "How do I export my data?"
     finally:
-        search.store.close()
+        search.close()
 
 
-# --- streamlit and chromium ---------------------------------------------------------------------
+# --- the screenshots ------------------------------------------------------------------------------
 
 
-def wait_http(url: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{url} did not answer within {seconds:.0f}s")
-        time.sleep(0.3)
-
-
-class Browser:
-    """Just enough of the DevTools protocol: navigate, evaluate, type, click, screenshot."""
-
-    def __init__(self, chromium: str) -> None:
-        from websockets.sync.client import connect
-
-        self.profile = tempfile.mkdtemp(prefix="chromium-")
-        self.process = subprocess.Popen([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
-                                         "--remote-debugging-port=0", "about:blank"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = Path(self.profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not port_file.exists() or not port_file.read_text().strip():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise SystemExit("chromium did not open its DevTools port")
-            time.sleep(0.2)
-        port = port_file.read_text().split()[0]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as response:
-            page = next(t for t in json.load(response) if t["type"] == "page")
-        self.stack = contextlib.ExitStack()
-        self.ws = self.stack.enter_context(connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10))
-        self.next_id = 0
-        self.send("Emulation.setDeviceMetricsOverride", width=1200, height=900, deviceScaleFactor=1, mobile=False)
-
-    def send(self, method: str, **params: Any) -> dict[str, Any]:
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            reply = json.loads(self.ws.recv(timeout=60))
-            if reply.get("id") == self.next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-
-    def evaluate(self, expression: str) -> Any:
-        return self.send("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
-
-    def wait_for(self, expression: str, seconds: float = 30) -> Any:
-        deadline = time.monotonic() + seconds
-        while not (value := self.evaluate(expression)):
-            if time.monotonic() > deadline:
-                raise SystemExit(f"timed out waiting for: {expression}")
-            time.sleep(0.25)
-        return value
-
-    def click(self, selector_js: str) -> None:
-        box = self.wait_for(f"(() => {{ const e = {selector_js}; if (!e) return null; "
-                            "const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
-        for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
-
-    def screenshot(self, path: Path) -> None:
-        path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"]))
-
-    def close(self) -> None:
-        try:
-            self.stack.close()
-        finally:
-            self.process.terminate()
-            self.process.wait(10)
-            shutil.rmtree(self.profile, ignore_errors=True)
-
-
-TEXTAREA = "document.querySelector('textarea')"
-SUBMIT = "[...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Submit')"
-ANSWER = "document.querySelector('[data-testid=\"stAlert\"], [data-testid=\"stAlertContainer\"]')"
-
-
-def submit_case(browser: Browser, url: str, text: str, path: Path) -> str:
-    browser.send("Page.navigate", url=url)
-    browser.wait_for(f"{TEXTAREA} && {SUBMIT} && !{ANSWER}")
-    browser.click(TEXTAREA)
-    browser.send("Input.insertText", text=text)
-    browser.click(SUBMIT)  # the click blurs the text area first, which commits its value, as for a user
-    answer = browser.wait_for(f"{ANSWER} && {ANSWER}.innerText", seconds=60)
-    time.sleep(1.0)  # let the article list and fonts settle
+def shoot(browser: Browser, viewport: tuple, url: str, text: str, path: Path) -> str:
+    browser.viewport(*viewport)
+    answer = submit_case(browser, url, text)
     browser.screenshot(path)
+    print(f"{path}: {answer.splitlines()[0]!r}")
     return answer
 
 
@@ -252,15 +163,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prepare", help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(ROOT / "docs" / "support_form.png"))
-    parser.add_argument("--port", type=int, default=8599)
-    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--chromium", default=chromium_path())
     args = parser.parse_args()
     if args.prepare:
         prepare(Path(args.prepare))
         return 0
     out = Path(args.out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not os.path.exists(args.chromium):
+    if not args.chromium or not os.path.exists(args.chromium):
         raise SystemExit("chromium not found: apt-get install -y chromium")
 
     work = Path(tempfile.mkdtemp(prefix="support-form-demo-"))
@@ -268,34 +178,30 @@ def main() -> int:
     demo = json.loads((work / "demo.json").read_text())
     org, duplicate_text, question = demo["org"], demo["duplicate"], demo["question"]
     print(f"demo collection: {demo['records']} records ({'sample' if SAMPLE.exists() else 'built-in'}); org {org}")
-
-    env = {**os.environ, "SUPPORT_FORM_CONFIG": str(work / "config.json")}
-    streamlit = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-                                  "--server.address", "127.0.0.1", "--server.port", str(args.port),
-                                  "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"], env=env, cwd=ROOT,
-                                 stdout=open(work / "streamlit.log", "w"), stderr=subprocess.STDOUT)
+    down = work / "down.json"
+    down.write_text(json.dumps({**json.loads((work / "config.json").read_text()),
+                                "indexing": {"host": "http://127.0.0.1:1", "collection": "zendesk",
+                                             "timeout_seconds": 2}}))
     browser = None
     try:
-        base = f"http://127.0.0.1:{args.port}"
-        wait_http(f"{base}/_stcore/health", 60)
-        url = f"{base}/?org={org}"
-        browser = Browser(args.chromium)
-        empty = out.with_name(f"{out.stem}_empty.png")
-        browser.send("Page.navigate", url=url)
-        browser.wait_for(f"!!({TEXTAREA} && {SUBMIT})")
-        time.sleep(1.0)
-        browser.screenshot(empty)
-        print(f"{empty}: the empty form")
-        answer = submit_case(browser, url, duplicate_text, out)
-        print(f"{out}: {answer!r}")
-        articles = out.with_name(f"{out.stem}_articles.png")
-        answer = submit_case(browser, url, question, articles)
-        print(f"{articles}: {answer!r}")
+        with streamlit_form(work / "config.json", work / "streamlit.log") as base, \
+                streamlit_form(down, work / "streamlit-down.log") as down_base:
+            url = f"{base}/?org={org}"
+            browser = Browser(args.chromium)
+            name = lambda suffix: out.with_name(f"{out.stem}_{suffix}.png")  # noqa: E731
+            open_form(browser, url)
+            browser.screenshot(name("empty"))
+            print(f"{name('empty')}: the empty form")
+            shoot(browser, DESKTOP, url, duplicate_text, out)
+            shoot(browser, DESKTOP, url, question, name("articles"))
+            shoot(browser, DESKTOP, url, "What's the weather like tomorrow?", name("nothing"))
+            shoot(browser, DESKTOP, url, "", name("input_error"))
+            shoot(browser, DESKTOP, f"{down_base}/?org={org}", duplicate_text, name("backend_down"))
+            shoot(browser, PHONE, url, duplicate_text, name("phone"))
+            shoot(browser, PHONE, url, question, name("phone_articles"))
     finally:
         if browser is not None:
             browser.close()
-        streamlit.terminate()
-        streamlit.wait(15)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

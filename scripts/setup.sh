@@ -9,8 +9,21 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
   .venv/bin/pip install -q --upgrade pip
 fi
+# pip install -e rebuilds the package every time (~10 s): skipped while pyproject.toml is the one it
+# was installed from and the package imports.
+install_once() {  # $1: stamp name, then pip's arguments
+  local stamp=".venv/.dmz-installed-$1" want
+  shift
+  want="$(sha256sum pyproject.toml | cut -d' ' -f1) $*"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c 'import destination_milvus_zendesk' 2>/dev/null; then
+    echo "setup: .venv is up to date with pyproject.toml (pip install skipped; delete $stamp to force it)"
+    return 0
+  fi
+  .venv/bin/pip install -q "$@"
+  echo "$want" > "$stamp"
+}
 if [ "${1:-}" = "--test" ]; then
-  .venv/bin/pip install -q -e ".[test,app]" "milvus==2.3.5"
+  install_once test -e ".[test,app]" "milvus==2.3.5"
   # Only its JSON schemas are used (tests validate our fixtures against them); its own
   # dependencies pin another airbyte-cdk, so it is installed without them.
   .venv/bin/pip install -q --no-deps "airbyte-source-zendesk-support==4.9.1"
@@ -39,5 +52,5 @@ sys.exit(m.version("airbyte-source-faker") != "7.2.1")' 2>/dev/null; then
       }
   fi
 else
-  .venv/bin/pip install -q -e ".[app]"
+  install_once app -e ".[app]"
 fi

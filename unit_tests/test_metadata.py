@@ -241,7 +241,7 @@ def test_identity_matches_the_package(metadata, pyproject):
     assert metadata.dockerImageTag == pyproject["version"]
     assert metadata.dockerRepository == f"airbyte/{pyproject['name']}"
     assert metadata.githubIssueLabel == pyproject["name"]
-    assert metadata.license == pyproject["license"]["text"] == "MIT"
+    assert metadata.license == pyproject["license"] == "MIT"
     assert metadata.releaseStage == "alpha" and metadata.supportLevel == "community"
     assert {"language:python", "cdk:python"} <= set(metadata.tags)
     assert metadata.definitionId.version == 4

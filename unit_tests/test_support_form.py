@@ -1,8 +1,14 @@
-"""The Streamlit support form, run headless with AppTest against a Milvus Lite collection the connector wrote."""
+"""The Streamlit support form, run headless with AppTest against a Milvus Lite collection the connector wrote.
+
+The default form (an internal tool: links, statuses, passages, closeness, articles always, honest wording)
+and the tutorial's form (SUPPORT_FORM_MODE=tutorial), which keeps the tutorial's exact behaviour.
+"""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,14 +24,18 @@ TIMEOUT = 60
 
 LOGIN = "I reset my password yesterday and now the login page says my credentials are invalid."
 NEAR_COPY = "Cannot log in after password reset. " + LOGIN.replace("yesterday", "this morning")
+CALENDAR = "Our shared team calendar stopped syncing with Outlook on Monday; events created since then are missing."
 ARTICLE_QUERY = "How do I set up two-factor authentication with an authenticator app?"
 TICKETS = [
     {"id": 101, "organization_id": 1, "status": "new", "subject": "Cannot log in after password reset",
-     "description": LOGIN},
+     "description": LOGIN, "url": "https://acme.zendesk.com/api/v2/tickets/101.json",
+     "updated_at": "2024-05-02T10:00:00Z"},
     {"id": 102, "organization_id": 1, "status": "open", "subject": "Invoice shows the wrong VAT number",
      "description": "Our March invoice lists an old VAT number, please correct it."},
     {"id": 201, "organization_id": 2, "status": "solved", "subject": "Password reset broke my login",
      "description": LOGIN},
+    {"id": 203, "organization_id": 2, "status": "pending", "subject": "Calendar sync stopped",
+     "description": CALENDAR},
     {"id": 202, "organization_id": 2, "status": "new", "subject": "Export to CSV times out",
      "description": "Exporting the full report to CSV never finishes and the page times out."},
 ]
@@ -71,13 +81,21 @@ def config_path(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def app(config_path: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("SUPPORT_FORM_CONFIG", config_path)
+    monkeypatch.delenv("SUPPORT_FORM_MODE", raising=False)
     return AppTest.from_file(APP, default_timeout=TIMEOUT)
 
 
-def submit(at: AppTest, text: str, org: int | None = None, statuses: list[str] | None = None) -> AppTest:
+@pytest.fixture
+def tutorial(config_path: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("SUPPORT_FORM_CONFIG", config_path)
+    monkeypatch.setenv("SUPPORT_FORM_MODE", "tutorial")
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def submit(at: AppTest, text: str, org: int | str | None = None, statuses: list[str] | None = None) -> AppTest:
     at.run()
     if org is not None:
-        at.sidebar.number_input[0].set_value(org)
+        at.sidebar.text_input[0].input(str(org))
     if statuses is not None:
         at.sidebar.multiselect[0].set_value(statuses)
     at.text_area[0].input(text)
@@ -86,36 +104,145 @@ def submit(at: AppTest, text: str, org: int | None = None, statuses: list[str] |
     return at
 
 
+# --- the default form ------------------------------------------------------------------------------
+
+
 def test_form_layout(app: AppTest) -> None:
     app.run()
-    assert app.title[0].value == "Submit a support case"
-    assert app.text_area[0].label == "Describe your problem"
-    assert app.button[0].label == "Submit"
-    assert app.sidebar.number_input[0].value is None
-    assert app.sidebar.multiselect[0].value == ["new"]
+    assert app.title[0].value == "Support case lookup"
+    assert app.text_area[0].label == "Describe the problem"
+    assert app.button[0].label == "Look up"
+    assert not app.sidebar.number_input, "the organization id is typed, not stepped with +/-"
+    assert app.sidebar.text_input[0].label == "Organization id" and app.sidebar.text_input[0].value == ""
+    assert app.sidebar.multiselect[0].value == ["new", "open", "pending", "hold"]
     assert not app.warning and not app.success and not app.error
 
 
-def test_near_copy_of_new_ticket_of_same_org_is_a_duplicate(app: AppTest) -> None:
+def test_deploy_button_is_hidden(app: AppTest) -> None:
+    from streamlit import config as st_config
+
+    app.run()
+    assert st_config.get_option("client.toolbarMode") == "minimal"
+    text = (Path(APP).resolve().parents[1] / ".streamlit" / "config.toml").read_text()
+    assert 'toolbarMode = "minimal"' in text
+
+
+def test_duplicate_shows_link_status_update_passage_and_closeness(app: AppTest) -> None:
     at = submit(app, NEAR_COPY, org=1)
+    assert len(at.warning) == 1 and not at.success and not at.error
+    warning = at.warning[0].value
+    assert warning.startswith("**Possible duplicate: [#101 Cannot log in after password reset]"
+                              "(https://acme.zendesk.com/agent/tickets/101)**"), warning
+    assert "Status **new**, last updated 2024-05-02 10:00:00 UTC." in warning
+    assert "Closeness: **" in warning and "Matching passage: _" in warning and "password reset" in warning
+    assert [h.value for h in at.subheader] == ["Help-center articles"], "articles are shown with a duplicate too"
+
+
+def test_unsolved_statuses_by_default(app: AppTest) -> None:
+    at = submit(app, CALENDAR, org=2)  # #203 is pending: the tutorial's `new` filter would miss it
+    assert len(at.warning) == 1 and "#203 Calendar sync stopped" in at.warning[0].value
+
+
+def test_no_duplicate_says_nothing_was_submitted(app: AppTest) -> None:
+    at = submit(app, "What's the weather like tomorrow in Lisbon?", org=2)
+    assert not at.warning and not at.success and not at.error
+    assert [i.value for i in at.info] == ["No new, open, pending, hold ticket of organization 2 matches this case: it "
+                                          "looks new. Nothing was submitted: create the ticket in Zendesk."]
+    assert "Submitted!" not in str([m.value for m in at.markdown])
+    assert [c.value for c in at.caption][-1] == "No help-center article is close to this text."
+
+
+def test_article_links_with_closeness(app: AppTest) -> None:
+    at = submit(app, ARTICLE_QUERY, org=2)
+    links = [m.value for m in at.markdown if m.value.startswith("* [")]
+    assert links and links[0].splitlines()[0].startswith(
+        "* [Set up two-factor authentication](https://help.example.com/hc/articles/901) (")
+    assert "articles/902" not in links[0]
+
+
+def test_organization_without_tickets_says_so(app: AppTest) -> None:
+    at = submit(app, LOGIN, org=999)
+    assert [i.value for i in at.info] == ["Organization 999 has no tickets in this collection: check the organization "
+                                          "id. Nothing was submitted."]
+
+
+def test_bad_organization_id_is_an_input_error(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(query.SupportSearch, "lookup", lambda self, *a, **k: calls.append("lookup"))
+    at = submit(app, LOGIN, org="12a")
+    assert [e.value for e in at.error] == ["Organization id: organization id must be an integer, got '12a'."]
+    assert calls == []
+
+
+def test_lite_file_is_free_for_other_processes_after_a_lookup(app: AppTest, config_path: str) -> None:
+    at = submit(app, NEAR_COPY, org=1)
+    assert len(at.warning) == 1
+    run = subprocess.run([sys.executable, "-m", "destination_milvus_zendesk.query", NEAR_COPY, "--org", "1",
+                          "--config", config_path, "--json"], capture_output=True, text=True, timeout=120,
+                         cwd=Path(APP).resolve().parents[1])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)["duplicate"]["id"] == 101
+
+
+def test_empty_input_asks_for_text_and_does_not_search(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(query.SupportSearch, "lookup", lambda self, *a, **k: calls.append("lookup"))
+    at = submit(app, "   \n ", org=1)
+    assert [e.value for e in at.error] == ["Describe the problem before looking it up."]
+    assert not at.warning and not at.success and calls == []
+
+
+def test_missing_organization_is_asked_for(app: AppTest) -> None:
+    at = submit(app, LOGIN)
+    assert [e.value for e in at.error] == ["Enter the organization id in the sidebar first."]
+
+
+def test_organization_from_query_parameter(app: AppTest) -> None:
+    app.query_params["org"] = "1"
+    at = submit(app, NEAR_COPY)
+    assert at.sidebar.text_input[0].value == "1"
+    assert len(at.warning) == 1 and "#101" in at.warning[0].value
+
+
+def test_bad_organization_query_parameter_is_ignored_with_a_message(app: AppTest) -> None:
+    app.query_params["org"] = "1 or true"
+    app.run()
+    assert app.sidebar.text_input[0].value == ""
+    assert len(app.sidebar.error) == 1 and app.sidebar.error[0].value.startswith("Ignoring ?org=: organization id")
+    assert not app.exception
+
+
+# --- the tutorial's form -------------------------------------------------------------------------------
+
+
+def test_tutorial_layout(tutorial: AppTest) -> None:
+    tutorial.run()
+    assert tutorial.title[0].value == "Submit a support case"
+    assert tutorial.text_area[0].label == "Describe your problem"
+    assert tutorial.button[0].label == "Submit"
+    assert tutorial.sidebar.multiselect[0].value == ["new"]
+
+
+def test_tutorial_near_copy_of_new_ticket_of_same_org_is_a_duplicate(tutorial: AppTest) -> None:
+    at = submit(tutorial, NEAR_COPY, org=1)
     assert [w.value for w in at.warning] == ["This case seems very similar to Cannot log in after password reset (id #101)"]
     assert not at.success and not at.error
 
 
-def test_other_organizations_ticket_never_matches(app: AppTest) -> None:
+def test_tutorial_other_organizations_ticket_never_matches(tutorial: AppTest) -> None:
     # org 2 has this problem only as a *solved* ticket, and org 1's new ticket must not leak across
-    at = submit(app, NEAR_COPY, org=2)
+    at = submit(tutorial, NEAR_COPY, org=2)
     assert not at.warning and not at.error
     assert [s.value for s in at.success] == ["Submitted!"]
 
 
-def test_statuses_from_the_sidebar(app: AppTest) -> None:
-    at = submit(app, LOGIN, org=2, statuses=["new", "solved"])
+def test_tutorial_statuses_from_the_sidebar(tutorial: AppTest) -> None:
+    at = submit(tutorial, LOGIN, org=2, statuses=["new", "solved"])
     assert [w.value for w in at.warning] == ["This case seems very similar to Password reset broke my login (id #201)"]
 
 
-def test_article_links_after_submitting(app: AppTest) -> None:
-    at = submit(app, ARTICLE_QUERY, org=2)
+def test_tutorial_article_links_after_submitting(tutorial: AppTest) -> None:
+    at = submit(tutorial, ARTICLE_QUERY, org=2)
     assert not at.warning and not at.error
     assert [s.value for s in at.success] == ["Submitted!"]
     texts = [m.value for m in at.markdown]
@@ -126,32 +253,12 @@ def test_article_links_after_submitting(app: AppTest) -> None:
     assert "articles/902" not in links[0]
 
 
-def test_empty_input_asks_for_text_and_does_not_search(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    monkeypatch.setattr(query.SupportSearch, "lookup", lambda self, *a, **k: calls.append("lookup"))
-    at = submit(app, "   \n ", org=1)
-    assert [e.value for e in at.error] == ["Please describe your problem before submitting."]
-    assert not at.warning and not at.success and calls == []
-
-
-def test_missing_organization_is_asked_for(app: AppTest) -> None:
-    at = submit(app, LOGIN)
+def test_tutorial_missing_organization_is_asked_for(tutorial: AppTest) -> None:
+    at = submit(tutorial, LOGIN)
     assert [e.value for e in at.error] == ["Enter your organization id in the sidebar before submitting."]
 
 
-def test_organization_from_query_parameter(app: AppTest) -> None:
-    app.query_params["org"] = "1"
-    at = submit(app, NEAR_COPY)
-    assert at.sidebar.number_input[0].value == 1
-    assert [w.value for w in at.warning] == ["This case seems very similar to Cannot log in after password reset (id #101)"]
-
-
-def test_bad_organization_query_parameter_is_ignored_with_a_message(app: AppTest) -> None:
-    app.query_params["org"] = "1 or true"
-    app.run()
-    assert app.sidebar.number_input[0].value is None
-    assert len(app.sidebar.error) == 1 and app.sidebar.error[0].value.startswith("Ignoring ?org=: organization id")
-    assert not app.exception
+# --- failures -----------------------------------------------------------------------------------------------
 
 
 def test_milvus_unavailable_is_an_error_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,3 +304,48 @@ def test_unexpected_failure_shows_no_traceback(app: AppTest, monkeypatch: pytest
     monkeypatch.setattr(query.SupportSearch, "lookup", broken)
     at = submit(app, LOGIN, org=1)
     assert [e.value for e in at.error] == ["Search is unavailable right now: RuntimeError"]
+
+
+def test_malformed_config_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"embedding": {"mode": "fake"},, }')
+    monkeypatch.setenv("SUPPORT_FORM_CONFIG", str(path))
+    at = submit(AppTest.from_file(APP, default_timeout=TIMEOUT), LOGIN, org=1)
+    assert [e.value for e in at.error] == [
+        f"The configuration file {str(path)!r} is not valid JSON (line 1 column 32: Expecting property name enclosed "
+        "in double quotes): fix the file."]
+
+
+def test_lookup_while_another_process_holds_the_lite_file_names_it(app: AppTest, config_path: str) -> None:
+    host = json.loads(Path(config_path).read_text())["indexing"]["host"]
+    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom pymilvus import MilvusClient\n"
+                               f"MilvusClient(uri={host!r}).list_collections()\nprint('ready', flush=True)\n"
+                               "time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        at = submit(app, NEAR_COPY, org=1)
+        assert len(at.error) == 1 and f"is in use by another process (pid {holder.pid}: " in at.error[0].value
+        assert "Traceback" not in at.error[0].value and not at.warning
+    finally:
+        holder.kill()
+        holder.wait()
+    at = submit(app, NEAR_COPY, org=1)  # the sync is over: the next lookup works
+    assert len(at.warning) == 1 and not at.error
+
+
+def test_resync_while_the_form_is_open(app: AppTest, config_path: str, tmp_path: Path) -> None:
+    """The README's flow: the form is open (and has served lookups) while a sync writes the same Lite file."""
+    at = submit(app, NEAR_COPY, org=1)
+    assert len(at.warning) == 1
+    webhook = {"id": 301, "organization_id": 3, "status": "open", "subject": "Webhook deliveries fail with 410",
+               "description": "Since yesterday every webhook delivery to our endpoint fails with HTTP 410 Gone."}
+    catalog = {"streams": [{"stream": {"name": "tickets", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+                            "sync_mode": "full_refresh", "destination_sync_mode": "append", "primary_key": [["id"]]}]}
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+    line = json.dumps({"type": "RECORD", "record": {"stream": "tickets", "data": webhook, "emitted_at": 1}})
+    sync = subprocess.run([sys.executable, "main.py", "write", "--config", config_path, "--catalog",
+                           str(tmp_path / "catalog.json")], input=line + "\n", capture_output=True, text=True,
+                          timeout=120, cwd=Path(APP).resolve().parents[1])
+    assert sync.returncode == 0, sync.stdout[-2000:]
+    at = submit(app, "Webhook deliveries to our endpoint fail with HTTP 410 Gone since yesterday", org=3)
+    assert len(at.warning) == 1 and "#301 Webhook deliveries fail with 410" in at.warning[0].value

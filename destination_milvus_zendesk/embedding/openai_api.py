@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import ssl
 import threading
 import time
@@ -124,6 +125,7 @@ class OpenAIEmbedder(Embedder):
         self.retries = 0
         self.tokens = 0
         self._pacer = TokenPacer()
+        self._answered = False  # has the endpoint ever answered? (a refusal before that is configuration)
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
         kwargs: dict[str, Any] = {"model": self._model, "input": texts}
@@ -142,6 +144,7 @@ class OpenAIEmbedder(Embedder):
                 data = sorted(response.data, key=lambda d: d.index)
                 used = getattr(response.usage, "total_tokens", 0) or 0
                 self._pacer.settle(cost, used, chars, headers)
+                self._answered = True
                 with self.stats_lock:
                     self.requests += 1
                     self.tokens += used
@@ -173,6 +176,11 @@ class OpenAIEmbedder(Embedder):
                                       f"({untrusted}): use an endpoint whose certificate a trusted CA signed for "
                                       "its host name.") from None
                 delay, failure = None, "connection failed"
+                if not self._answered and _refused(exc):
+                    # nothing ever answered at this address: a mistyped URL or port, not an outage
+                    raise ConfigError(f"The {self._label} endpoint {self._client.base_url} refuses connections: "
+                                      "check the base URL (embedding.base_url, embedding.api_base or "
+                                      "OPENAI_BASE_URL) and that the service is running.") from None
             except openai.APIStatusError as exc:  # other 4xx: not retryable
                 raise ServiceError(f"{self._label} answered {exc.status_code}: {self._scrub(_message(exc))}") from None
             except (ValueError, openai.APIResponseValidationError) as exc:  # malformed JSON body
@@ -193,6 +201,21 @@ class OpenAIEmbedder(Embedder):
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._secret, "****") if self._secret else text
+
+
+def _refused(exc: BaseException) -> bool:
+    """Was the connection refused, or the host name unknown (httpx wraps the socket error)?"""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (ConnectionRefusedError, socket.gaierror)):
+            return True
+        text = str(current)
+        if "Connection refused" in text or "Name or service not known" in text or "nodename nor servname" in text:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _certificate_error(exc: BaseException) -> str | None:
@@ -224,6 +247,18 @@ def _message(exc: openai.APIStatusError) -> str:
 
 def from_config(cfg: OpenAIEmbedding | AzureOpenAIEmbedding | OpenAICompatibleEmbedding, *, max_retries: int,
                 timeout_s: float) -> OpenAIEmbedder:
+    if isinstance(cfg, (OpenAIEmbedding, AzureOpenAIEmbedding)) and not cfg.openai_key.strip():
+        raise ConfigError(f"embedding.openai_key is empty: set it to your {'Azure ' if cfg.mode == 'azure_openai' else ''}"
+                          "OpenAI API key.")
+    try:
+        return _from_config(cfg, max_retries=max_retries, timeout_s=timeout_s)
+    except openai.OpenAIError as exc:  # the SDK refuses a client it cannot build (no key, no endpoint)
+        raise ConfigError(f"The embedding client cannot be set up: {str(exc).splitlines()[0][:200]}; check the "
+                          "embedding settings.") from None
+
+
+def _from_config(cfg: OpenAIEmbedding | AzureOpenAIEmbedding | OpenAICompatibleEmbedding, *, max_retries: int,
+                 timeout_s: float) -> OpenAIEmbedder:
     common = {"max_retries": 0, "timeout": timeout_s}
     if isinstance(cfg, OpenAIEmbedding):
         if cfg.model not in OPENAI_MODEL_DIMENSIONS and cfg.dimensions is None:

@@ -1,0 +1,101 @@
+"""The support form in a real headless Chromium, at a desktop and a phone width, in each state.
+
+States: duplicate, articles only, nothing found, input error, backend down. Each is reached as a user
+does (type into the page, click the button) against `streamlit run`, and checked in the rendered page:
+the answer's text and links, no Deploy button, and no horizontal scrolling. Screenshots go to the
+test's tmp folder (docs/ gets its screenshots from scripts/screenshot_support_form.py).
+Skipped, with the reason, where Debian's chromium is not installed (`apt-get install -y chromium`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from devtools.browser import DESKTOP, PHONE, Browser, chromium_path, page_facts, streamlit_form, submit_case
+from unit_tests.test_support_form import ARTICLE_QUERY, NEAR_COPY, connector_config, write_collection
+
+CHROMIUM = chromium_path()
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
+
+
+@pytest.fixture(scope="module")
+def form(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Two forms: one on a Lite collection the connector wrote, one whose Milvus is down."""
+    folder = tmp_path_factory.mktemp("browser")
+    config = connector_config(str(folder / "zendesk.db"))
+    write_collection(config)
+    good = folder / "config.json"
+    good.write_text(json.dumps(config))
+    down = folder / "down.json"
+    down.write_text(json.dumps(connector_config("http://127.0.0.1:1", timeout_seconds=2)))
+    with streamlit_form(good, folder / "streamlit.log") as url, \
+            streamlit_form(down, folder / "streamlit-down.log") as down_url:
+        yield {"url": url, "down": down_url}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM is not None
+    b = Browser(CHROMIUM)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def visit(browser: Browser, width: str, url: str, text: str, shot: Path) -> dict[str, Any]:
+    browser.viewport(*WIDTHS[width])
+    submit_case(browser, url, text)
+    facts = page_facts(browser)
+    browser.screenshot(shot)
+    assert shot.stat().st_size > 10_000, "a rendered page, not a blank one"
+    assert not facts["deploy"], "Streamlit's Deploy button is hidden"
+    assert facts["scrollWidth"] <= facts["innerWidth"] + 1, f"horizontal scrolling at {width} width: {facts}"
+    assert "None" not in [line.strip() for line in facts["text"].splitlines()], "no stray value written by Streamlit"
+    return facts
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_duplicate(form: dict, browser: Browser, width: str, tmp_path: Path) -> None:
+    facts = visit(browser, width, f"{form['url']}/?org=1", NEAR_COPY, tmp_path / "duplicate.png")
+    assert facts["alerts"][0].startswith("Possible duplicate: #101 Cannot log in after password reset"), facts
+    assert "Status new, last updated 2024-05-02 10:00:00 UTC." in facts["alerts"][0]
+    assert "Matching passage:" in facts["alerts"][0]
+    assert "https://acme.zendesk.com/agent/tickets/101" in facts["links"]
+    assert "Help-center articles" in facts["text"]
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_articles_only(form: dict, browser: Browser, width: str, tmp_path: Path) -> None:
+    facts = visit(browser, width, f"{form['url']}/?org=2", ARTICLE_QUERY, tmp_path / "articles.png")
+    assert facts["alerts"] == ["No new, open, pending, hold ticket of organization 2 matches this case: it looks new. "
+                               "Nothing was submitted: create the ticket in Zendesk."], facts
+    assert "https://help.example.com/hc/articles/901" in facts["links"]
+    assert "Submitted!" not in facts["text"]
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_nothing_found(form: dict, browser: Browser, width: str, tmp_path: Path) -> None:
+    facts = visit(browser, width, f"{form['url']}/?org=2", "What's the weather like tomorrow in Lisbon?",
+                  tmp_path / "nothing.png")
+    assert facts["alerts"][0].startswith("No new, open, pending, hold ticket of organization 2 matches"), facts
+    assert "No help-center article is close to this text." in facts["text"]
+    assert not [link for link in facts["links"] if "help.example.com" in link]
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_input_error(form: dict, browser: Browser, width: str, tmp_path: Path) -> None:
+    facts = visit(browser, width, f"{form['url']}/?org=1", "", tmp_path / "input_error.png")
+    assert facts["alerts"] == ["Describe the problem before looking it up."], facts
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_backend_down(form: dict, browser: Browser, width: str, tmp_path: Path) -> None:
+    facts = visit(browser, width, f"{form['down']}/?org=1", NEAR_COPY, tmp_path / "down.png")
+    assert len(facts["alerts"]) == 1 and "127.0.0.1:1" in facts["alerts"][0], facts
+    assert "is unreachable" in facts["alerts"][0] and "Traceback" not in facts["text"]
