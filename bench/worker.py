@@ -184,7 +184,7 @@ def cmd_query(args: argparse.Namespace) -> None:
     from destination_milvus_zendesk.embedding.factory import create_embedder
     from destination_milvus_zendesk.milvus_store import MilvusStore
     from destination_milvus_zendesk.query import SupportSearch
-    from destination_milvus_zendesk.zendesk_sample import build_eval_queries
+    from devtools.zendesk_sample import build_eval_queries
 
     cfg = _config(args.config)
     store = MilvusStore(cfg.indexing)
