@@ -138,7 +138,7 @@ class DestinationMilvusZendesk(Destination):
                                       "indexing.create_collection.")
                 info = store.create_collection(embedder.dimensions)
             validate_collection(info, embedder, cfg)
-            if not info.properties.get("dmz.embedding_model"):
+            if not info.properties.get(MODEL_PROPERTY):
                 store.set_model(embedder.model_id)
             writer = Writer(cfg, store, embedder, configured_catalog, line_number=lambda: self.line_number)
             yield from writer.run(input_messages)
