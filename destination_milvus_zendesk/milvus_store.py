@@ -7,6 +7,7 @@ at the boundary, into one-line messages that say what to check, without secrets.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import logging
@@ -19,12 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlparse
 
+import grpc
 import numpy as np
 import orjson
 from pymilvus import DataType, MilvusClient, MilvusException
+from pymilvus.exceptions import (AutoIDException, ConnectError, DataNotMatchException, DataTypeNotMatchException,
+                                 DataTypeNotSupportException, FieldsTypeException, FieldTypeException,
+                                 MilvusUnavailableException, ParamError, PartitionKeyException, PrimaryKeyException,
+                                 SchemaNotReadyException)
+from pymilvus.grpc_gen import common_pb2
 
 from .config import IndexingConfig, NoAuth, TokenAuth, UsernamePasswordAuth
-from .errors import ConfigError, TransientError
+from .errors import ConfigError, ServiceError, TransientError
 
 logger = logging.getLogger("airbyte")
 # pymilvus logs every failed RPC with a traceback on stderr; failures are classified here instead.
@@ -53,6 +60,7 @@ GENERATION = "_ab_gen"
 VARCHAR_PK_LENGTH = 512
 MAX_TEXT_BYTES = 65_535
 IDS_PER_FILTER = 500
+DATABASE_NOT_FOUND = 800  # Milvus error code
 QUERY_LIMIT = 16_384  # Milvus's maximum query result window
 WRITE_RETRIES = 5
 SUPPORTED_PK_TYPES = {DataType.INT64, DataType.VARCHAR}
@@ -175,8 +183,7 @@ class MilvusStore:
             self.client = MilvusClient(**kwargs)
             self.client.list_collections(timeout=cfg.timeout_seconds)
         except Exception as exc:  # noqa: BLE001
-            text = str(exc).lower()
-            if "database" in text and ("not found" in text or "not exist" in text):
+            if isinstance(exc, MilvusException) and exc.code == DATABASE_NOT_FOUND:
                 raise ConfigError(f"Milvus database {cfg.db!r} does not exist at {cfg.uri}: create it or fix "
                                   "indexing.db.") from None
             tls_problem = self._tls_problem(parsed.hostname, port) if parsed.scheme in ("https", "grpcs") else None
@@ -455,21 +462,28 @@ class MilvusStore:
 
     def count(self, expr: str = "") -> int:
         assert self.client is not None
-        rows = self.client.query(self.collection, filter=expr, output_fields=["count(*)"], consistency_level="Strong")
+        rows = self.call(lambda: self.client.query(  # type: ignore[union-attr]
+            self.collection, filter=expr, output_fields=["count(*)"], consistency_level="Strong",
+            timeout=self.cfg.timeout_seconds * 3), "counting rows")
         return int(rows[0]["count(*)"])
 
     def call(self, call: Any, what: str) -> Any:
-        """Milvus hiccups (restart, leader change) are retried a few times, then a transient_error."""
+        """Milvus hiccups (restart, leader change, rate limit) are retried a few times, then a
+        transient_error; a refusal the user can fix is a config_error, a server fault a system_error."""
         delay = 1.0
         for attempt in range(WRITE_RETRIES + 1):
             try:
                 return call()
-            except MilvusException as exc:
-                if attempt == WRITE_RETRIES or not _retryable(exc):
-                    if _retryable(exc):
-                        raise TransientError(f"Milvus kept failing while {what} ({_first_line(exc)}): "
-                                             "check the server's health, then retry the sync.") from None
+            except (MilvusException, grpc.RpcError) as exc:
+                kind = classify(exc)
+                if kind is Failure.CONFIG:
                     raise ConfigError(f"Milvus refused {what}: {_first_line(exc)}") from None
+                if kind is Failure.SYSTEM:
+                    raise ServiceError(f"Milvus failed while {what} ({_first_line(exc)}): a fault on the Milvus "
+                                       "side, see the server's logs.") from None
+                if attempt == WRITE_RETRIES:
+                    raise TransientError(f"Milvus kept failing while {what} ({_first_line(exc)}): "
+                                         "check the server's health, then retry the sync.") from None
                 logger.info(f"Milvus error while {what} ({_first_line(exc)}); retry {attempt + 1} in {delay:.0f}s")
                 time.sleep(delay)
                 delay = min(delay * 2, 15)
@@ -484,15 +498,89 @@ class MilvusStore:
             self.client = None
 
 
-_RETRYABLE_WORDS = ("unavailable", "connect", "timeout", "timed out", "deadline", "rate limit", "ratelimit",
-                    "not ready", "closed", "reset", "too many requests", "service", "temporarily", "try again",
-                    "server is busy", "no available", "not loaded", "leader")
+class Failure(enum.Enum):
+    RETRY = "retry"  # unavailable, overloaded, rate limited, shards moving: a later attempt may succeed
+    CONFIG = "config"  # refused: auth, missing collection/database/index/field, invalid parameters or rows
+    SYSTEM = "system"  # a fault on the Milvus side (internal or unexpected error), or a state retries cannot cure
 
 
-def _retryable(exc: MilvusException) -> bool:
-    """Only failures a retry can cure (connection, overload, leader change); a refused row is not one."""
-    text = str(exc).lower()
-    return any(word in text for word in _RETRYABLE_WORDS)
+# Milvus error codes (server `merr`, as MilvusException.code; Milvus Lite uses the same for these).
+_RETRY_CODES = {2, 4, 8, 11}  # service unavailable, request limit, rate limit, time tick delay (write backpressure)
+_RETRY_RANGES = ((101, 104),  # collection not (fully) loaded: a restarted server is reloading it
+                 (400, 699),  # replica / channel (shard leader) / segment not available
+                 (900, 999))  # query node offline, not found, lacking
+_CONFIG_CODES = {6,  # Milvus Lite: invalid argument (a value or row it cannot take)
+                 9, 100, 102, 105}  # force deny, collection not found, collection limit, illegal schema
+_CONFIG_RANGES = ((200, 299), (700, 899), (1100, 1199), (1400, 1499), (1600, 1799))
+# partition; index, database; parameter invalid; privilege (authentication, permission); alias, field
+# Legacy codes (`common_pb2.ErrorCode`, MilvusException.compatible_code), for servers that set only these.
+_LEGACY = common_pb2.ErrorCode
+_RETRY_LEGACY = {_LEGACY.ConnectFailed, _LEGACY.NotShardLeader, _LEGACY.NoReplicaAvailable, _LEGACY.SegmentNotFound,
+                 _LEGACY.RateLimit, _LEGACY.TimeTickLongDelay, _LEGACY.NotReadyServe, _LEGACY.NotReadyCoordActivating,
+                 _LEGACY.DataCoordNA, _LEGACY.DDRequestRace}
+_CONFIG_LEGACY = {_LEGACY.PermissionDenied, _LEGACY.CollectionNotExists, _LEGACY.IllegalArgument,
+                  _LEGACY.IllegalDimension, _LEGACY.IllegalIndexType, _LEGACY.IllegalCollectionName,
+                  _LEGACY.IllegalRowRecord, _LEGACY.IllegalMetricType, _LEGACY.IndexNotExist, _LEGACY.ForceDeny,
+                  _LEGACY.UpsertAutoIDTrue}
+_GRPC = grpc.StatusCode
+_RETRY_GRPC = {_GRPC.UNAVAILABLE, _GRPC.DEADLINE_EXCEEDED, _GRPC.RESOURCE_EXHAUSTED, _GRPC.ABORTED, _GRPC.CANCELLED}
+_CONFIG_GRPC = {_GRPC.UNAUTHENTICATED, _GRPC.PERMISSION_DENIED, _GRPC.INVALID_ARGUMENT, _GRPC.NOT_FOUND,
+                _GRPC.ALREADY_EXISTS, _GRPC.FAILED_PRECONDITION, _GRPC.OUT_OF_RANGE}
+# pymilvus's own checks of what we send, before any RPC: a row or parameter the collection cannot take.
+_CLIENT_INPUT = (ParamError, DataNotMatchException, DataTypeNotMatchException, DataTypeNotSupportException,
+                 PrimaryKeyException, FieldTypeException, FieldsTypeException, AutoIDException, PartitionKeyException,
+                 SchemaNotReadyException)
+
+
+def _in(code: int, codes: set[int], ranges: tuple[tuple[int, int], ...]) -> bool:
+    return code in codes or any(low <= code <= high for low, high in ranges)
+
+
+def classify(exc: BaseException) -> Failure:
+    """Retry, config or system, from error codes and exception types, never from message text."""
+    if isinstance(exc, grpc.RpcError) and callable(getattr(exc, "code", None)):
+        return _by_grpc(exc.code())
+    if not isinstance(exc, MilvusException):
+        return _by_cause(exc)
+    code = exc.code
+    if isinstance(code, grpc.StatusCode):  # pymilvus's own retries ran out on a gRPC failure
+        return _by_grpc(code)
+    if getattr(exc, "retriable", False) or isinstance(exc, (MilvusUnavailableException, ConnectError)):
+        return Failure.RETRY
+    if isinstance(exc, _CLIENT_INPUT):
+        return Failure.CONFIG
+    cause = exc.__cause__
+    if cause is not None and not isinstance(cause, MilvusException):  # pymilvus wrapped a foreign error
+        return _by_cause(cause)
+    code, legacy = int(code), int(exc.compatible_code or 0)
+    if _in(code, _RETRY_CODES, _RETRY_RANGES) or legacy in _RETRY_LEGACY:
+        return Failure.RETRY
+    if _in(code, _CONFIG_CODES, _CONFIG_RANGES) or legacy in _CONFIG_LEGACY:
+        return Failure.CONFIG
+    return Failure.SYSTEM
+
+
+def _by_grpc(status: grpc.StatusCode) -> Failure:
+    return Failure.RETRY if status in _RETRY_GRPC else Failure.CONFIG if status in _CONFIG_GRPC else Failure.SYSTEM
+
+
+def _by_cause(cause: BaseException) -> Failure:
+    """A non-Milvus error under a call: the connection (a socket, a gRPC channel closed while pymilvus
+    reconnects after a server restart) is retryable; anything else is a fault."""
+    if isinstance(cause, grpc.RpcError) and callable(getattr(cause, "code", None)):
+        return _by_grpc(cause.code())
+    if isinstance(cause, (OSError, TimeoutError, grpc.FutureTimeoutError)):
+        return Failure.RETRY
+    if isinstance(cause, ValueError) and _raised_in_grpc(cause):  # grpc: "Cannot invoke RPC on closed channel"
+        return Failure.RETRY
+    return Failure.SYSTEM
+
+
+def _raised_in_grpc(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and f"{os.sep}grpc{os.sep}" in tb.tb_frame.f_code.co_filename
 
 
 def _first_line(exc: BaseException) -> str:
