@@ -110,6 +110,7 @@ class DestinationMilvusZendesk(Destination):
                                       "create it (see the docs) or enable indexing.create_collection.")
                 note = f" Collection '{cfg.indexing.collection}' will be created on the first sync."
             else:
+                store.load(info)
                 validate_collection(info, embedder, cfg)
             embedder.check()
             return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=f"Milvus and the embedding model are "
@@ -131,12 +132,15 @@ class DestinationMilvusZendesk(Destination):
             store = MilvusStore(cfg.indexing, write_batch_rows=cfg.write_batch_rows,
                                 write_batch_bytes=cfg.write_batch_bytes)
             store.connect()
-            info = store.describe(repair=True)
+            info = store.describe()
             if info is None:
                 if not cfg.indexing.create_collection:
                     raise ConfigError(f"Collection '{cfg.indexing.collection}' does not exist: create it or enable "
                                       "indexing.create_collection.")
                 info = store.create_collection(embedder.dimensions)
+            else:
+                info = store.repair(info)
+                store.load(info)
             validate_collection(info, embedder, cfg)
             if not info.properties.get(MODEL_PROPERTY):
                 store.set_model(embedder.model_id)

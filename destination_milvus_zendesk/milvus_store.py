@@ -82,6 +82,7 @@ class CollectionInfo:
     field_params: dict[str, dict[str, Any]]
     metric: str | None
     properties: dict[str, str] = field(default_factory=dict)
+    vector_indexed: bool = False  # a server cannot load the collection without it
 
     @property
     def metadata_columns(self) -> dict[str, DataType]:
@@ -231,31 +232,15 @@ class MilvusStore:
 
     # --- inspection ---------------------------------------------------------------------------
 
-    def describe(self, repair: bool = False) -> CollectionInfo | None:
-        """The collection's shape (None if missing), loaded for queries.
-
-        `repair` (write only): a collection whose creation was interrupted (process killed between
-        create_collection and create_index) has no vector index and cannot be loaded on a server;
-        with indexing.create_collection on, its indexes are created now instead of failing forever.
-        Killed before its properties were set, it would lack the metadata-column list (and every insert
-        would then miss the typed columns): they are set now, as create_collection would have.
-        """
-        assert self.client is not None
-        if not self.client.has_collection(self.collection):
+    def describe(self) -> CollectionInfo | None:
+        """The collection's shape (None if missing). A pure read: nothing is created, altered or loaded."""
+        if self.client is None:
+            raise RuntimeError("MilvusStore.describe() before connect()")
+        if not self.call(lambda: self.client.has_collection(self.collection), "looking up the collection"):  # type: ignore
             return None
-        desc = self.client.describe_collection(self.collection)
+        desc = self.call(lambda: self.client.describe_collection(self.collection),  # type: ignore[union-attr]
+                         "describing the collection")
         fields = {f["name"]: f["type"] for f in desc["fields"]}
-        if not self.cfg.is_lite and self.cfg.vector_field in fields and not self._indexed(self.cfg.vector_field):
-            if not self.cfg.create_collection:
-                raise ConfigError(f"Collection '{self.collection}' has no index on its vector field "
-                                  f"'{self.cfg.vector_field}', so Milvus cannot load it: create one (e.g. AUTOINDEX), "
-                                  "or enable indexing.create_collection and the next sync creates it.")
-            if repair:
-                logger.warning(f"Collection '{self.collection}' has no vector index (an interrupted creation?): "
-                               "creating its indexes now.")
-                self._create_indexes(fields)
-        if self._indexed(self.cfg.vector_field) or self.cfg.is_lite or self.cfg.vector_field not in fields:
-            self.call(lambda: self.client.load_collection(self.collection), "loading the collection")  # type: ignore
         params = {f["name"]: dict(f.get("params") or {}) for f in desc["fields"]}
         pk = next(f for f in desc["fields"] if f.get("is_primary"))
         vector_field = self.cfg.vector_field
@@ -267,18 +252,52 @@ class MilvusStore:
             dimensions=int(dim) if dim is not None else None, dynamic=bool(desc.get("enable_dynamic_field")),
             fields=fields, field_params=params, metric=self._metric(vector_field),
             properties={str(k): str(v) for k, v in (desc.get("properties") or {}).items()},
+            vector_indexed=vector_field in fields and self._indexed(vector_field),
         )
-        if (repair and self.cfg.create_collection and STREAM in fields and RECORD_ID in fields
+        self.info = info
+        return info
+
+    def repair(self, info: CollectionInfo) -> CollectionInfo:
+        """Finish a creation this connector started and a killed process interrupted (only with
+        indexing.create_collection on): killed between create_collection and create_index, the collection
+        has no vector index and cannot be loaded on a server; killed before its properties were set, it
+        lacks the metadata-column list (every insert would then miss the typed columns). Returns the
+        collection as it is afterwards."""
+        if self.client is None:
+            raise RuntimeError("MilvusStore.repair() before connect()")
+        if not self.cfg.create_collection:
+            return info
+        if not self.cfg.is_lite and info.vector_type is not None and not info.vector_indexed:
+            logger.warning(f"Collection '{self.collection}' has no vector index (an interrupted creation?): "
+                           "creating its indexes now.")
+            self._create_indexes(info.fields)
+            info.vector_indexed = True
+        if (STREAM in info.fields and RECORD_ID in info.fields
                 and KEYED_PROPERTY not in info.properties and MODEL_PROPERTY not in info.properties):
             # our own schema, never written to (the model is recorded before the first row): an interrupted creation
             done = {KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(
-                n for n, (dtype, _) in METADATA_COLUMNS.items() if fields.get(n) == dtype)}
-            self.client.alter_collection_properties(self.collection, properties=done)
+                n for n, (dtype, _) in METADATA_COLUMNS.items() if info.fields.get(n) == dtype)}
+            self.call(lambda: self.client.alter_collection_properties(  # type: ignore[union-attr]
+                self.collection, properties=done), "setting the collection's properties")
             info.properties.update(done)
             logger.warning(f"Collection '{self.collection}' was created by a sync that stopped before setting its "
                            "properties: set them now.")
         self.info = info
         return info
+
+    def load(self, info: CollectionInfo) -> None:
+        """Load the collection for queries. A server cannot load a collection without a vector index: that
+        is a config error, unless indexing.create_collection lets `repair` create it (check then skips the
+        load, the next sync repairs)."""
+        if self.client is None:
+            raise RuntimeError("MilvusStore.load() before connect()")
+        if not self.cfg.is_lite and info.vector_type is not None and not info.vector_indexed:
+            if not self.cfg.create_collection:
+                raise ConfigError(f"Collection '{self.collection}' has no index on its vector field "
+                                  f"'{self.cfg.vector_field}', so Milvus cannot load it: create one (e.g. AUTOINDEX), "
+                                  "or enable indexing.create_collection and the next sync creates it.")
+            return
+        self.call(lambda: self.client.load_collection(self.collection), "loading the collection")  # type: ignore
 
     def _metric(self, vector_field: str) -> str | None:
         assert self.client is not None
