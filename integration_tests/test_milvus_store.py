@@ -105,3 +105,30 @@ def test_load_without_a_vector_index_is_a_config_error_unless_the_connector_may_
     finally:
         with backend.connect() as client:
             client.drop_collection(collection_name)
+
+
+def test_session_timestamp_adapter_tracks_this_clients_writes(backend, collection_name):
+    """Fails loudly if pymilvus stops keeping (or moves) the per-collection write timestamp that
+    SessionTimestamps reads through its internals: the writer's probes would silently go strong."""
+    import time
+
+    store = _store(backend, collection_name, create_collection=True)
+    try:
+        store.create_collection(4)
+        assert store.write_timestamp() == 0  # nothing written by this client yet
+        row = {"id": "a#0", "vector": [0.1, 0.2, 0.3, 0.4], "text": "t", "_ab_stream": "s", "_ab_record_id": "a",
+               "status": "", "organization_id": 1}
+        store.write([row])
+        first = store.write_timestamp()
+        if backend.name == "lite":  # Milvus Lite returns no mutation timestamps: its probes read strongly
+            assert first == 0 and store.existing_keys(["a#0", "c#0"]) == {"a#0"}
+            return
+        assert first > 0, "pymilvus no longer records the session write timestamp: see SessionTimestamps"
+        physical_ms = first >> 18  # a hybrid timestamp: physical milliseconds, 18 logical bits
+        assert abs(physical_ms / 1000 - time.time()) < 600, first
+        store.write([{**row, "id": "b#0", "_ab_record_id": "b"}])
+        assert store.write_timestamp() > first
+        assert store.existing_keys(["a#0", "b#0", "c#0"], store.write_timestamp()) == {"a#0", "b#0"}
+    finally:
+        store.client.drop_collection(collection_name)
+        store.close()
