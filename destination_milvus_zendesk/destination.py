@@ -10,12 +10,12 @@ import sys
 from typing import Any, Iterable, Iterator, Mapping
 
 import orjson
-from airbyte_cdk.destinations import Destination
 from airbyte_cdk.models import (AirbyteConnectionStatus, AirbyteMessage, AirbyteMessageSerializer,
                                 ConfiguredAirbyteCatalog, ConnectorSpecification, DestinationSyncMode, Status, Type)
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pymilvus import DataType
 
+from .cdk_adapter import StrictInputDestination, stdout_lock
 from .config import ConnectorConfig, parse_config, spec_schema
 from .embedding.base import Embedder
 from .embedding.factory import create_embedder
@@ -63,7 +63,7 @@ def validate_collection(info: CollectionInfo, embedder: Embedder, cfg: Connector
                           "or a new collection.")
 
 
-class DestinationMilvusZendesk(Destination):
+class DestinationMilvusZendesk(StrictInputDestination):
     def __init__(self) -> None:
         self.line_number = 0
 
@@ -72,12 +72,11 @@ class DestinationMilvusZendesk(Destination):
         buffer: print() writes the text and the newline separately, and a log line flushed by another
         thread (the writer's retries, the input reader) in between put two messages on one line."""
         from airbyte_cdk.exception_handler import init_uncaught_exception_handler
-        from airbyte_cdk.logger import PRINT_BUFFER
 
         init_uncaught_exception_handler(logger)
         for message in self.run_cmd(self.parse_args(args)):
             line = orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() + "\n"
-            with PRINT_BUFFER.lock:
+            with stdout_lock():
                 sys.stdout.write(line)
 
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
@@ -154,7 +153,7 @@ class DestinationMilvusZendesk(Destination):
 
     # --- strict input -----------------------------------------------------------------------------
 
-    def _parse_input_stream(self, input_stream: io.TextIOWrapper) -> Iterator[AirbyteMessage]:
+    def parse_input(self, input_stream: io.TextIOWrapper) -> Iterator[AirbyteMessage]:
         """Every line must be an Airbyte message: a bad one stops the sync with its line number.
 
         The CDK's default logs and skips lines it cannot parse; for a destination that would lose
