@@ -13,14 +13,13 @@ import orjson
 from airbyte_cdk.models import (AirbyteConnectionStatus, AirbyteMessage, AirbyteMessageSerializer,
                                 ConfiguredAirbyteCatalog, ConnectorSpecification, DestinationSyncMode, Status, Type)
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from pymilvus import DataType
 
 from .cdk_adapter import StrictInputDestination, stdout_lock
 from .config import ConnectorConfig, parse_config, spec_schema
 from .embedding.base import Embedder
 from .embedding.factory import create_embedder
 from .errors import ConfigError, ConnectorError, InputError
-from .milvus_store import MODEL_PROPERTY, SUPPORTED_PK_TYPES, CollectionInfo, MilvusStore
+from .milvus_store import MODEL_PROPERTY, CollectionInfo, MilvusStore, check_collection
 from .writer import Writer
 
 logger = logging.getLogger("airbyte")
@@ -35,32 +34,8 @@ def traced(exc: ConnectorError) -> AirbyteTracedException:
 
 def validate_collection(info: CollectionInfo, embedder: Embedder, cfg: ConnectorConfig) -> None:
     """Everything check verifies about the collection; write runs it too, before any data flows."""
-    name = info.name
-    if info.pk_type not in SUPPORTED_PK_TYPES:
-        raise ConfigError(f"Collection '{name}' has a {info.pk_type.name} primary key '{info.pk_field}': only INT64 "
-                          "(auto-id or not) and VARCHAR primary keys are supported.")
-    if info.vector_type is None:
-        raise ConfigError(f"Collection '{name}' has no field '{info.vector_field}' (fields: {', '.join(info.fields)}): "
-                          "set indexing.vector_field to its vector field.")
-    if info.vector_type != DataType.FLOAT_VECTOR:
-        raise ConfigError(f"Field '{info.vector_field}' of collection '{name}' is {info.vector_type.name}, "
-                          "not FLOAT_VECTOR.")
-    if info.dimensions != embedder.dimensions:
-        raise ConfigError(f"Collection '{name}' stores {info.dimensions}-dimensional vectors in '{info.vector_field}' "
-                          f"but the embedding model ({embedder.model_id}) produces {embedder.dimensions}: use a "
-                          "collection of the same dimension or another model.")
-    if not info.dynamic:
-        raise ConfigError(f"Collection '{name}' has dynamic fields off: metadata and bookkeeping fields "
-                          "(_ab_stream, _ab_record_id, ...) need enable_dynamic_field=True.")
-    text_type = info.fields.get(cfg.indexing.text_field)
-    if text_type is not None and text_type != DataType.VARCHAR and not cfg.omit_raw_text:
-        raise ConfigError(f"Text field '{cfg.indexing.text_field}' of collection '{name}' is {text_type.name}, "
-                          "not VARCHAR: set indexing.text_field to another name or enable omit_raw_text.")
-    recorded = info.properties.get(MODEL_PROPERTY)
-    if recorded and recorded != embedder.model_id:
-        raise ConfigError(f"Collection '{name}' was written with embedding model {recorded}, but the config uses "
-                          f"{embedder.model_id}: vectors of different models cannot be compared. Use the same model "
-                          "or a new collection.")
+    check_collection(info, dimensions=embedder.dimensions, model_id=embedder.model_id,
+                     text_field=cfg.indexing.text_field, omit_raw_text=cfg.omit_raw_text)
 
 
 class DestinationMilvusZendesk(StrictInputDestination):

@@ -115,6 +115,37 @@ class CollectionInfo:
         return value, False
 
 
+def check_collection(info: CollectionInfo, *, dimensions: int, model_id: str, text_field: str,
+                     omit_raw_text: bool) -> None:
+    """The collection can take this connector's rows from this embedding model; ConfigError naming the fix if not."""
+    name = info.name
+    if info.pk_type not in SUPPORTED_PK_TYPES:
+        raise ConfigError(f"Collection '{name}' has a {info.pk_type.name} primary key '{info.pk_field}': only INT64 "
+                          "(auto-id or not) and VARCHAR primary keys are supported.")
+    if info.vector_type is None:
+        raise ConfigError(f"Collection '{name}' has no field '{info.vector_field}' (fields: {', '.join(info.fields)}): "
+                          "set indexing.vector_field to its vector field.")
+    if info.vector_type != DataType.FLOAT_VECTOR:
+        raise ConfigError(f"Field '{info.vector_field}' of collection '{name}' is {info.vector_type.name}, "
+                          "not FLOAT_VECTOR.")
+    if info.dimensions != dimensions:
+        raise ConfigError(f"Collection '{name}' stores {info.dimensions}-dimensional vectors in '{info.vector_field}' "
+                          f"but the embedding model ({model_id}) produces {dimensions}: use a "
+                          "collection of the same dimension or another model.")
+    if not info.dynamic:
+        raise ConfigError(f"Collection '{name}' has dynamic fields off: metadata and bookkeeping fields "
+                          "(_ab_stream, _ab_record_id, ...) need enable_dynamic_field=True.")
+    text_type = info.fields.get(text_field)
+    if text_type is not None and text_type != DataType.VARCHAR and not omit_raw_text:
+        raise ConfigError(f"Text field '{text_field}' of collection '{name}' is {text_type.name}, "
+                          "not VARCHAR: set indexing.text_field to another name or enable omit_raw_text.")
+    recorded = info.properties.get(MODEL_PROPERTY)
+    if recorded and recorded != model_id:
+        raise ConfigError(f"Collection '{name}' was written with embedding model {recorded}, but the config uses "
+                          f"{model_id}: vectors of different models cannot be compared. Use the same model "
+                          "or a new collection.")
+
+
 _FILTER_ESCAPES = str.maketrans({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
