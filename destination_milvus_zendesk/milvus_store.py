@@ -220,6 +220,17 @@ class MilvusStore:
 
     # --- connection ---------------------------------------------------------------------------
 
+    def _connected(self) -> MilvusClient:
+        """The client; using the store before connect() is a programming error (kept under python -O)."""
+        if self.client is None:
+            raise RuntimeError("MilvusStore used before connect()")
+        return self.client
+
+    def _described(self) -> CollectionInfo:
+        if self.info is None:
+            raise RuntimeError("MilvusStore used before describe() or create_collection()")
+        return self.info
+
     def connect(self) -> MilvusClient:
         cfg = self.cfg
         if cfg.is_lite:
@@ -301,8 +312,7 @@ class MilvusStore:
 
     def describe(self) -> CollectionInfo | None:
         """The collection's shape (None if missing). A pure read: nothing is created, altered or loaded."""
-        if self.client is None:
-            raise RuntimeError("MilvusStore.describe() before connect()")
+        self._connected()
         if not self.call(lambda: self.client.has_collection(self.collection), "looking up the collection"):  # type: ignore
             return None
         desc = self.call(lambda: self.client.describe_collection(self.collection),  # type: ignore[union-attr]
@@ -330,8 +340,7 @@ class MilvusStore:
         has no vector index and cannot be loaded on a server; killed before its properties were set, it
         lacks the metadata-column list (every insert would then miss the typed columns). Returns the
         collection as it is afterwards."""
-        if self.client is None:
-            raise RuntimeError("MilvusStore.repair() before connect()")
+        self._connected()
         if not self.cfg.create_collection:
             return info
         if not self.cfg.is_lite and info.vector_type is not None and not info.vector_indexed:
@@ -356,8 +365,7 @@ class MilvusStore:
         """Load the collection for queries. A server cannot load a collection without a vector index: that
         is a config error, unless indexing.create_collection lets `repair` create it (check then skips the
         load, the next sync repairs)."""
-        if self.client is None:
-            raise RuntimeError("MilvusStore.load() before connect()")
+        self._connected()
         if not self.cfg.is_lite and info.vector_type is not None and not info.vector_indexed:
             if not self.cfg.create_collection:
                 raise ConfigError(f"Collection '{self.collection}' has no index on its vector field "
@@ -367,7 +375,7 @@ class MilvusStore:
         self.call(lambda: self.client.load_collection(self.collection), "loading the collection")  # type: ignore
 
     def _metric(self, vector_field: str) -> str | None:
-        assert self.client is not None
+        self._connected()
         try:
             for name in self.client.list_indexes(self.collection, field_name=vector_field):
                 metric = self.client.describe_index(self.collection, name).get("metric_type")
@@ -379,7 +387,7 @@ class MilvusStore:
 
     def create_collection(self, dimensions: int) -> CollectionInfo:
         """The tutorial's shape with a record-defined VARCHAR key, so re-syncs are true upserts."""
-        assert self.client is not None
+        self._connected()
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=True)
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_PK_LENGTH)
         schema.add_field(self.cfg.vector_field, DataType.FLOAT_VECTOR, dim=dimensions)
@@ -397,17 +405,19 @@ class MilvusStore:
             KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(METADATA_COLUMNS)})
         logger.info(f"Created collection {self.collection!r} ({dimensions}-d, L2, VARCHAR primary key 'id').")
         info = self.describe()
-        assert info is not None
+        if info is None:
+            raise ServiceError(f"Milvus created collection '{self.collection}' but does not list it: check the "
+                               "server's health, then retry the sync.")
         return info
 
     def _indexed(self, field_name: str) -> bool:
-        assert self.client is not None
+        self._connected()
         return bool(self.call(lambda: self.client.list_indexes(self.collection, field_name=field_name),  # type: ignore
                               "listing indexes"))
 
     def _create_indexes(self, fields: dict[str, Any]) -> None:
         """The vector index (AUTOINDEX, L2) and scalar indexes on the bookkeeping fields, if missing."""
-        assert self.client is not None
+        self._connected()
         if not self._indexed(self.cfg.vector_field):
             index = self.client.prepare_index_params()
             index.add_index(self.cfg.vector_field, index_type="AUTOINDEX", metric_type="L2")
@@ -418,7 +428,7 @@ class MilvusStore:
 
     def _scalar_index(self, field_name: str, dtype: Any = DataType.VARCHAR) -> None:
         """INVERTED where supported (Lite, newer servers); Trie (strings) or STL_SORT (numbers) on 2.3."""
-        assert self.client is not None
+        self._connected()
         numeric = dtype == DataType.INT64
         known = self.scalar_index_types.get(numeric)
         for index_type in ([known] if known else ["INVERTED", "STL_SORT" if numeric else "Trie"]):
@@ -433,20 +443,20 @@ class MilvusStore:
         logger.warning(f"No scalar index could be created on {field_name}; filters on it will scan.")
 
     def set_keyed_rows(self, keyed: bool) -> None:
-        assert self.client is not None and self.info is not None
+        self._connected()
+        self._described()
         self.client.alter_collection_properties(self.collection, properties={KEYED_PROPERTY: "1" if keyed else "0"})
         self.info.properties[KEYED_PROPERTY] = "1" if keyed else "0"
 
     def set_model(self, model_id: str) -> None:
-        assert self.client is not None
+        self._connected()
         self.client.alter_collection_properties(self.collection, properties={MODEL_PROPERTY: model_id})
 
     # --- keys ---------------------------------------------------------------------------------
 
     def primary_key(self, record_id: str | None, chunk_index: int) -> Any:
         """A deterministic key per (record, chunk) so a re-sync overwrites in place; random without a record id."""
-        info = self.info
-        assert info is not None
+        info = self._described()
         if info.auto_id:
             return None
         basis = f"{record_id}#{chunk_index}" if record_id is not None else uuid.uuid4().hex
@@ -463,7 +473,8 @@ class MilvusStore:
 
         `sizes`: the rows' sizes if the caller knows them (the writer sizes a record's metadata once
         for all its chunks instead of every value of every row)."""
-        assert self.client is not None and self.info is not None
+        self._connected()
+        self._described()
         op = self.client.insert if self.info.auto_id else self.client.upsert
         for batch in self._batches(rows, sizes):
             self.call(lambda b=batch: op(self.collection, b, timeout=self.cfg.timeout_seconds * 3),
@@ -483,7 +494,7 @@ class MilvusStore:
             yield batch
 
     def delete(self, filter_expr: str) -> None:
-        assert self.client is not None
+        self._connected()
         self.call(lambda: self.client.delete(self.collection, filter=filter_expr,  # type: ignore[union-attr]
                                                   timeout=self.cfg.timeout_seconds * 3), "deleting rows")
 
@@ -500,7 +511,7 @@ class MilvusStore:
             self.delete(expr)
 
     def query(self, expr: str, output_fields: list[str]) -> list[dict[str, Any]]:
-        assert self.client is not None
+        self._connected()
         return self.call(lambda: self.client.query(  # type: ignore[union-attr]
             self.collection, filter=expr, output_fields=output_fields, limit=QUERY_LIMIT,
             consistency_level="Strong", timeout=self.cfg.timeout_seconds * 3), "querying rows")
@@ -512,7 +523,8 @@ class MilvusStore:
         `guarantee_ts` (a `write_timestamp()`): see every write up to it, instead of a strong read,
         which on a busy 2.3 server waits 0.2-0.7 s for the newest timestamp to become readable.
         """
-        assert self.client is not None and self.info is not None
+        self._connected()
+        self._described()
         pk = self.info.pk_field
         consistency: dict[str, Any] = ({"consistency_level": "Customized", "guarantee_timestamp": guarantee_ts}
                                        if guarantee_ts else {"consistency_level": "Strong"})
@@ -543,7 +555,7 @@ class MilvusStore:
         return out
 
     def count(self, expr: str = "") -> int:
-        assert self.client is not None
+        self._connected()
         rows = self.call(lambda: self.client.query(  # type: ignore[union-attr]
             self.collection, filter=expr, output_fields=["count(*)"], consistency_level="Strong",
             timeout=self.cfg.timeout_seconds * 3), "counting rows")

@@ -41,3 +41,21 @@ def test_the_collection_checks_live_in_the_store():
         check_collection(info, dimensions=256, model_id="fake:1536", text_field="text", omit_raw_text=False)
     with pytest.raises(ConfigError, match="was written with embedding model fake:1536"):
         check_collection(info, dimensions=1536, model_id="local:x:1536", text_field="text", omit_raw_text=False)
+
+
+def test_no_runtime_assert_in_the_package():
+    """`python -O` strips asserts: runtime checks must be explicit errors (writer.py: issue 10's rewrite)."""
+    offenders = [f"{p.relative_to(PACKAGE).as_posix()}:{node.lineno}" for p in PACKAGE.rglob("*.py")
+                 if p.name != "writer.py"
+                 for node in ast.walk(ast.parse(p.read_text("utf-8"))) if isinstance(node, ast.Assert)]
+    assert offenders == []
+
+
+def test_a_store_used_before_connect_fails_with_an_explicit_error(tmp_path):
+    from destination_milvus_zendesk.config import IndexingConfig
+    from destination_milvus_zendesk.milvus_store import MilvusStore
+
+    store = MilvusStore(IndexingConfig(host=str(tmp_path / "x.db"), collection="c"))
+    for use in (store.describe, lambda: store.delete("id > 0"), lambda: store.count(), lambda: store.set_model("m")):
+        with pytest.raises(RuntimeError, match="before connect"):
+            use()
