@@ -141,3 +141,23 @@ def test_tutorial_support_form_queries_run_unchanged(backend, collection_name, o
                                  consistency_level="Strong")
         assert articles[0][0]["entity"]["title"] == "Article 1"
         assert articles[0][0]["entity"]["html_url"] == "https://help.example.com/a/1"
+
+
+def test_an_id_sent_as_integral_float_then_as_int_is_one_record(collection_name, tmp_path):
+    """The Zendesk source's user_fields/topics/audit_logs streams emit integer ids as floats."""
+    from .conftest import Backend
+
+    lite = Backend("lite", str(tmp_path / "milvus.db"), {"mode": "no_auth"}, None)
+    config = make_config(lite, collection_name, create=True)
+    topic = {"id": 7761239926287.0, "title": "Billing questions", "body": "<p>First version.</p>"}
+    first = [record("topics", topic), record("topics", {**topic, "id": 7761239926287, "body": "<p>Second.</p>"}),
+             state("topics", 1)]
+    assert run_connector("write", tmp_path, config, catalog(streams=["topics"]), first).returncode == 0
+    stored = by_record(rows(lite, collection_name))
+    assert list(stored) == ["topics_7761239926287"] and len(stored["topics_7761239926287"]) == 1
+    assert "Second." in stored["topics_7761239926287"][0]["text"]
+    again = [record("topics", {**topic, "body": "<p>Third.</p>"}), state("topics", 2)]  # the float form again
+    assert run_connector("write", tmp_path, config, catalog(streams=["topics"]), again).returncode == 0
+    stored = by_record(rows(lite, collection_name))
+    assert list(stored) == ["topics_7761239926287"] and len(stored["topics_7761239926287"]) == 1
+    assert "Third." in stored["topics_7761239926287"][0]["text"]
