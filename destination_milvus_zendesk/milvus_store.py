@@ -44,11 +44,14 @@ KEYED_PROPERTY = "dmz.keyed_rows"
 # Metadata the support form filters on (`status in [...] and organization_id == N`), stored as typed,
 # indexed fields in collections this connector creates: a filter on a dynamic field parses every
 # row's JSON (~0.2 s per search at 100k rows on milvus 2.3). Milvus 2.3 has no nullable fields and
-# no defaults, so a row without the value (articles, tickets without organization) gets the sentinel.
+# no defaults, so a row without the value (articles, tickets without organization) gets the sentinel,
+# a value no record can have: Zendesk organization ids are positive, so NO_ORGANIZATION_ID never
+# collides with a real organization (0 did, and a filter on organization 0 found every ticket without one).
 # The property lists them; a record's field of that name fills the column instead of being renamed.
 COLUMNS_PROPERTY = "dmz.metadata_columns"
+NO_ORGANIZATION_ID = -1
 METADATA_COLUMNS: dict[str, tuple[DataType, Any]] = {"status": (DataType.VARCHAR, ""),
-                                                     "organization_id": (DataType.INT64, 0)}
+                                                     "organization_id": (DataType.INT64, NO_ORGANIZATION_ID)}
 COLUMN_VARCHAR_LENGTH = 256
 STREAM = "_ab_stream"
 RECORD_ID = "_ab_record_id"
