@@ -330,7 +330,7 @@ class MilvusStore:
             pk_max_length=int(params[pk["name"]].get("max_length", VARCHAR_PK_LENGTH) or VARCHAR_PK_LENGTH),
             vector_field=vector_field, vector_type=fields.get(vector_field),
             dimensions=int(dim) if dim is not None else None, dynamic=bool(desc.get("enable_dynamic_field")),
-            fields=fields, field_params=params, metric=self._metric(vector_field),
+            fields=fields, field_params=params, metric=self._metric(vector_field) if vector_field in fields else None,
             properties={str(k): str(v) for k, v in (desc.get("properties") or {}).items()},
             vector_indexed=vector_field in fields and self._indexed(vector_field),
         )
@@ -378,14 +378,15 @@ class MilvusStore:
         self.call(lambda: self.client.load_collection(self.collection), "loading the collection")  # type: ignore
 
     def _metric(self, vector_field: str) -> str | None:
-        self._connected()
-        try:
-            for name in self.client.list_indexes(self.collection, field_name=vector_field):
-                metric = self.client.describe_index(self.collection, name).get("metric_type")
-                if metric:
-                    return str(metric).upper()
-        except MilvusException:
-            return None
+        """The vector index's metric; None only when there is no index. A failure to read it is raised
+        (classified), not taken for "no metric": readers would then assume L2 and misjudge a COSINE
+        collection's similarities."""
+        client = self._connected()
+        for name in self.call(lambda: client.list_indexes(self.collection, field_name=vector_field), "listing indexes"):
+            metric = self.call(lambda n=name: client.describe_index(self.collection, n),
+                               "describing the vector index").get("metric_type")
+            if metric:
+                return str(metric).upper()
         return None
 
     def create_collection(self, dimensions: int) -> CollectionInfo:

@@ -149,3 +149,20 @@ def test_count_goes_through_the_retry_wrapper(store):
 
     store.client = Client()
     assert store.count() == 7 and store.client.calls == 2
+
+
+def test_a_failed_metric_read_is_an_error_not_an_assumed_l2(store):
+    class Client:
+        def list_indexes(self, *args, **kwargs):
+            return ["vector_idx"]
+
+        def describe_index(self, *args, **kwargs):
+            raise server_error(65535)
+
+    store.client = Client()
+    with pytest.raises(ServiceError, match="describing the vector index"):
+        store._metric("vector")
+    store.client.describe_index = lambda *a, **k: {"metric_type": "cosine"}
+    assert store._metric("vector") == "COSINE"
+    store.client.list_indexes = lambda *a, **k: []
+    assert store._metric("vector") is None  # no index: no metric
