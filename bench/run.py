@@ -158,7 +158,7 @@ def machine() -> dict[str, Any]:
 
 def generate(path: Path, tickets: int, articles: int, *, mode: str = "initial", orgs: int = 8,
              state_every: int = 1000) -> Path:
-    from destination_milvus_zendesk.zendesk_sample import dumps, generate_messages
+    from devtools.zendesk_sample import dumps, generate_messages
 
     if not path.exists():
         with open(path, "w", encoding="utf-8") as fh:
@@ -637,7 +637,7 @@ def main() -> int:
     results: dict[str, Any] = {"machine": machine(), "mode": mode,
                                "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     log(f"work dir {work}; {mode} sizes {s}")
-    from destination_milvus_zendesk.zendesk_sample import configured_catalog
+    from devtools.zendesk_sample import configured_catalog
 
     catalog = write_json(work / "catalog.json", configured_catalog("append_dedup"))
     fake = None

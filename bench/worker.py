@@ -136,7 +136,7 @@ def cmd_capture(args: argparse.Namespace) -> None:
     _fresh_collection(cfg, embedder.dimensions)
     store = Capture(cfg.indexing, write_batch_rows=cfg.write_batch_rows, write_batch_bytes=cfg.write_batch_bytes)
     store.connect()
-    store.describe()
+    store.load(store.describe())
     with open(args.catalog) as fh:
         catalog = ConfiguredAirbyteCatalogSerializer.load(json.load(fh))
     with open(args.input, "rb") as fh:
@@ -184,7 +184,7 @@ def cmd_query(args: argparse.Namespace) -> None:
     from destination_milvus_zendesk.embedding.factory import create_embedder
     from destination_milvus_zendesk.milvus_store import MilvusStore
     from destination_milvus_zendesk.query import SupportSearch
-    from destination_milvus_zendesk.zendesk_sample import build_eval_queries
+    from devtools.zendesk_sample import build_eval_queries
 
     cfg = _config(args.config)
     store = MilvusStore(cfg.indexing)
@@ -234,7 +234,7 @@ def cmd_verify(args: argparse.Namespace) -> None:
     cfg = _config(args.config)
     store = MilvusStore(cfg.indexing)
     store.connect()
-    store.describe()
+    store.load(store.describe())
     rows: list[dict[str, Any]] = []
     client = store.client
     iterator = client.query_iterator(cfg.indexing.collection, batch_size=1000, filter="_ab_chunk >= 0",

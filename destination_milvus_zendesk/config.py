@@ -38,7 +38,11 @@ class SeparatorSplitter(BaseModel):
         title="Separators",
         description='JSON-quoted separator strings tried in order, e.g. "\\n\\n" then "\\n".',
     )
-    keep_separator: bool = Field(default=False, title="Keep separator")
+    keep_separator: bool = Field(
+        default=False, title="Keep separator",
+        description="Keep the separator where text is cut between two chunks (at the end of the first); off, as in "
+                    "the official connector, it is dropped there. Inside a chunk the text is always kept as is.",
+    )
 
 
 class MarkdownSplitter(BaseModel):
@@ -47,10 +51,19 @@ class MarkdownSplitter(BaseModel):
     split_level: int = Field(default=1, ge=1, le=6, title="Split level")
 
 
+# The languages of the official connector's spec (langchain's `Language` values it accepts).
+CodeLanguage = Literal["cpp", "go", "java", "js", "php", "proto", "python", "rst", "ruby", "rust", "scala", "swift",
+                       "markdown", "latex", "html", "sol"]
+
+
 class CodeSplitter(BaseModel):
     model_config = _option("By Programming Language", "Split code at language-specific places.")
     mode: Literal["code"] = "code"
-    language: str = Field(title="Language", description="Programming language of the text fields.")
+    language: CodeLanguage = Field(
+        title="Language",
+        description="Programming language of the text fields: chunks start at its definitions (class, function, ...) "
+                    "before falling back to blank lines, lines and words.",
+    )
 
 
 TextSplitter = Annotated[Union[SeparatorSplitter, MarkdownSplitter, CodeSplitter], Field(discriminator="mode")]

@@ -10,17 +10,16 @@ import sys
 from typing import Any, Iterable, Iterator, Mapping
 
 import orjson
-from airbyte_cdk.destinations import Destination
 from airbyte_cdk.models import (AirbyteConnectionStatus, AirbyteMessage, AirbyteMessageSerializer,
                                 ConfiguredAirbyteCatalog, ConnectorSpecification, DestinationSyncMode, Status, Type)
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from pymilvus import DataType
 
+from .cdk_adapter import StrictInputDestination, stdout_lock
 from .config import ConnectorConfig, parse_config, spec_schema
 from .embedding.base import Embedder
 from .embedding.factory import create_embedder
 from .errors import ConfigError, ConnectorError, InputError
-from .milvus_store import MODEL_PROPERTY, SUPPORTED_PK_TYPES, CollectionInfo, MilvusStore
+from .milvus_store import MODEL_PROPERTY, CollectionInfo, MilvusStore, check_collection
 from .writer import Writer
 
 logger = logging.getLogger("airbyte")
@@ -35,35 +34,11 @@ def traced(exc: ConnectorError) -> AirbyteTracedException:
 
 def validate_collection(info: CollectionInfo, embedder: Embedder, cfg: ConnectorConfig) -> None:
     """Everything check verifies about the collection; write runs it too, before any data flows."""
-    name = info.name
-    if info.pk_type not in SUPPORTED_PK_TYPES:
-        raise ConfigError(f"Collection '{name}' has a {info.pk_type.name} primary key '{info.pk_field}': only INT64 "
-                          "(auto-id or not) and VARCHAR primary keys are supported.")
-    if info.vector_type is None:
-        raise ConfigError(f"Collection '{name}' has no field '{info.vector_field}' (fields: {', '.join(info.fields)}): "
-                          "set indexing.vector_field to its vector field.")
-    if info.vector_type != DataType.FLOAT_VECTOR:
-        raise ConfigError(f"Field '{info.vector_field}' of collection '{name}' is {info.vector_type.name}, "
-                          "not FLOAT_VECTOR.")
-    if info.dimensions != embedder.dimensions:
-        raise ConfigError(f"Collection '{name}' stores {info.dimensions}-dimensional vectors in '{info.vector_field}' "
-                          f"but the embedding model ({embedder.model_id}) produces {embedder.dimensions}: use a "
-                          "collection of the same dimension or another model.")
-    if not info.dynamic:
-        raise ConfigError(f"Collection '{name}' has dynamic fields off: metadata and bookkeeping fields "
-                          "(_ab_stream, _ab_record_id, ...) need enable_dynamic_field=True.")
-    text_type = info.fields.get(cfg.indexing.text_field)
-    if text_type is not None and text_type != DataType.VARCHAR and not cfg.omit_raw_text:
-        raise ConfigError(f"Text field '{cfg.indexing.text_field}' of collection '{name}' is {text_type.name}, "
-                          "not VARCHAR: set indexing.text_field to another name or enable omit_raw_text.")
-    recorded = info.properties.get(MODEL_PROPERTY)
-    if recorded and recorded != embedder.model_id:
-        raise ConfigError(f"Collection '{name}' was written with embedding model {recorded}, but the config uses "
-                          f"{embedder.model_id}: vectors of different models cannot be compared. Use the same model "
-                          "or a new collection.")
+    check_collection(info, dimensions=embedder.dimensions, model_id=embedder.model_id,
+                     text_field=cfg.indexing.text_field, omit_raw_text=cfg.omit_raw_text)
 
 
-class DestinationMilvusZendesk(Destination):
+class DestinationMilvusZendesk(StrictInputDestination):
     def __init__(self) -> None:
         self.line_number = 0
 
@@ -72,7 +47,6 @@ class DestinationMilvusZendesk(Destination):
         buffer: print() writes the text and the newline separately, and a log line flushed by another
         thread (the writer's retries, the input reader) in between put two messages on one line."""
         from airbyte_cdk.exception_handler import init_uncaught_exception_handler
-        from airbyte_cdk.logger import PRINT_BUFFER
 
         init_uncaught_exception_handler(logger)
         parsed = self.parse_args(args)
@@ -89,7 +63,7 @@ class DestinationMilvusZendesk(Destination):
             messages = self.run_cmd(parsed)
         for message in messages:
             line = orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() + "\n"
-            with PRINT_BUFFER.lock:
+            with stdout_lock():
                 sys.stdout.write(line)
 
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
@@ -128,6 +102,7 @@ class DestinationMilvusZendesk(Destination):
                                       "create it (see the docs) or enable indexing.create_collection.")
                 note = f" Collection '{cfg.indexing.collection}' will be created on the first sync."
             else:
+                store.load(info)
                 validate_collection(info, embedder, cfg)
             embedder.check()
             return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=f"Milvus and the embedding model are "
@@ -149,14 +124,17 @@ class DestinationMilvusZendesk(Destination):
             store = MilvusStore(cfg.indexing, write_batch_rows=cfg.write_batch_rows,
                                 write_batch_bytes=cfg.write_batch_bytes)
             store.connect()
-            info = store.describe(repair=True)
+            info = store.describe()
             if info is None:
                 if not cfg.indexing.create_collection:
                     raise ConfigError(f"Collection '{cfg.indexing.collection}' does not exist: create it or enable "
                                       "indexing.create_collection.")
                 info = store.create_collection(embedder.dimensions)
+            else:
+                info = store.repair(info)
+                store.load(info)
             validate_collection(info, embedder, cfg)
-            if not info.properties.get("dmz.embedding_model"):
+            if not info.properties.get(MODEL_PROPERTY):
                 store.set_model(embedder.model_id)
             writer = Writer(cfg, store, embedder, configured_catalog, line_number=lambda: self.line_number)
             yield from writer.run(input_messages)
@@ -168,7 +146,7 @@ class DestinationMilvusZendesk(Destination):
 
     # --- strict input -----------------------------------------------------------------------------
 
-    def _parse_input_stream(self, input_stream: io.TextIOWrapper) -> Iterator[AirbyteMessage]:
+    def parse_input(self, input_stream: io.TextIOWrapper) -> Iterator[AirbyteMessage]:
         """Every line must be an Airbyte message: a bad one stops the sync with its line number.
 
         The CDK's default logs and skips lines it cannot parse; for a destination that would lose

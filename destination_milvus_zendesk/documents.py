@@ -327,13 +327,27 @@ def _fit_budget(metadata: dict[str, Any], warnings: list[str]) -> dict[str, Any]
 
 
 def record_id_for(stream: str, data: dict[str, Any], primary_key: list[list[str]]) -> str:
-    """`<stream>_<pk1>_<pk2>`: the official connector's format, so its rows dedup with ours."""
+    """`<stream>_<pk1>_<pk2>`: the official connector's format, so its rows dedup with ours. An integral
+    float is written as the integer it equals: sources emit ids as floats (the Zendesk source's
+    user_fields, topics and audit_logs streams send 7761239926287.0), and the same record must get one
+    id whether it arrives as 7761239926287.0 or 7761239926287."""
     parts = []
     for path in primary_key:
         values = select_path(data, ".".join(path))
         value = values[0] if values else "__not_found__"
-        parts.append(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+        parts.append(value if isinstance(value, str) else json.dumps(_integral(value), sort_keys=True))
     return f"{stream}_{'_'.join(parts)}"
+
+
+def _integral(value: Any) -> Any:
+    """Integral floats (also inside composite key values) as ints; everything else unchanged."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    return value
 
 
 def _storable_record_id(stream: str, data: dict[str, Any], primary_key: list[list[str]], warnings: list[str]) -> str:

@@ -7,6 +7,7 @@ at the boundary, into one-line messages that say what to check, without secrets.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import logging
@@ -19,16 +20,21 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlparse
 
+import grpc
 import numpy as np
 import orjson
 from pymilvus import DataType, MilvusClient, MilvusException
+from pymilvus import __version__ as pymilvus_version
+from pymilvus.exceptions import (AutoIDException, ConnectError, DataNotMatchException, DataTypeNotMatchException,
+                                 DataTypeNotSupportException, FieldsTypeException, FieldTypeException,
+                                 MilvusUnavailableException, ParamError, PartitionKeyException, PrimaryKeyException,
+                                 SchemaNotReadyException)
+from pymilvus.grpc_gen import common_pb2
 
 from .config import IndexingConfig, NoAuth, TokenAuth, UsernamePasswordAuth
-from .errors import ConfigError, TransientError
+from .errors import ConfigError, ServiceError, TransientError
 
 logger = logging.getLogger("airbyte")
-# pymilvus logs every failed RPC with a traceback on stderr; failures are classified here instead.
-logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
 
 MODEL_PROPERTY = "dmz.embedding_model"  # collection property recording the embedding model
 # "1": every row that carries a record id is keyed by (record, chunk), so a record's stored rows can be
@@ -38,11 +44,14 @@ KEYED_PROPERTY = "dmz.keyed_rows"
 # Metadata the support form filters on (`status in [...] and organization_id == N`), stored as typed,
 # indexed fields in collections this connector creates: a filter on a dynamic field parses every
 # row's JSON (~0.2 s per search at 100k rows on milvus 2.3). Milvus 2.3 has no nullable fields and
-# no defaults, so a row without the value (articles, tickets without organization) gets the sentinel.
+# no defaults, so a row without the value (articles, tickets without organization) gets the sentinel,
+# a value no record can have: Zendesk organization ids are positive, so NO_ORGANIZATION_ID never
+# collides with a real organization (0 did, and a filter on organization 0 found every ticket without one).
 # The property lists them; a record's field of that name fills the column instead of being renamed.
 COLUMNS_PROPERTY = "dmz.metadata_columns"
+NO_ORGANIZATION_ID = -1
 METADATA_COLUMNS: dict[str, tuple[DataType, Any]] = {"status": (DataType.VARCHAR, ""),
-                                                     "organization_id": (DataType.INT64, 0)}
+                                                     "organization_id": (DataType.INT64, NO_ORGANIZATION_ID)}
 COLUMN_VARCHAR_LENGTH = 256
 STREAM = "_ab_stream"
 RECORD_ID = "_ab_record_id"
@@ -53,6 +62,7 @@ GENERATION = "_ab_gen"
 VARCHAR_PK_LENGTH = 512
 MAX_TEXT_BYTES = 65_535
 IDS_PER_FILTER = 500
+DATABASE_NOT_FOUND = 800  # Milvus error code
 QUERY_LIMIT = 16_384  # Milvus's maximum query result window
 WRITE_RETRIES = 5
 SUPPORTED_PK_TYPES = {DataType.INT64, DataType.VARCHAR}
@@ -74,6 +84,7 @@ class CollectionInfo:
     field_params: dict[str, dict[str, Any]]
     metric: str | None
     properties: dict[str, str] = field(default_factory=dict)
+    vector_indexed: bool = False  # a server cannot load the collection without it
 
     @property
     def metadata_columns(self) -> dict[str, DataType]:
@@ -107,6 +118,37 @@ class CollectionInfo:
         return value, False
 
 
+def check_collection(info: CollectionInfo, *, dimensions: int, model_id: str, text_field: str,
+                     omit_raw_text: bool) -> None:
+    """The collection can take this connector's rows from this embedding model; ConfigError naming the fix if not."""
+    name = info.name
+    if info.pk_type not in SUPPORTED_PK_TYPES:
+        raise ConfigError(f"Collection '{name}' has a {info.pk_type.name} primary key '{info.pk_field}': only INT64 "
+                          "(auto-id or not) and VARCHAR primary keys are supported.")
+    if info.vector_type is None:
+        raise ConfigError(f"Collection '{name}' has no field '{info.vector_field}' (fields: {', '.join(info.fields)}): "
+                          "set indexing.vector_field to its vector field.")
+    if info.vector_type != DataType.FLOAT_VECTOR:
+        raise ConfigError(f"Field '{info.vector_field}' of collection '{name}' is {info.vector_type.name}, "
+                          "not FLOAT_VECTOR.")
+    if info.dimensions != dimensions:
+        raise ConfigError(f"Collection '{name}' stores {info.dimensions}-dimensional vectors in '{info.vector_field}' "
+                          f"but the embedding model ({model_id}) produces {dimensions}: use a "
+                          "collection of the same dimension or another model.")
+    if not info.dynamic:
+        raise ConfigError(f"Collection '{name}' has dynamic fields off: metadata and bookkeeping fields "
+                          "(_ab_stream, _ab_record_id, ...) need enable_dynamic_field=True.")
+    text_type = info.fields.get(text_field)
+    if text_type is not None and text_type != DataType.VARCHAR and not omit_raw_text:
+        raise ConfigError(f"Text field '{text_field}' of collection '{name}' is {text_type.name}, "
+                          "not VARCHAR: set indexing.text_field to another name or enable omit_raw_text.")
+    recorded = info.properties.get(MODEL_PROPERTY)
+    if recorded and recorded != model_id:
+        raise ConfigError(f"Collection '{name}' was written with embedding model {recorded}, but the config uses "
+                          f"{model_id}: vectors of different models cannot be compared. Use the same model "
+                          "or a new collection.")
+
+
 _FILTER_ESCAPES = str.maketrans({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
@@ -132,6 +174,45 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
+def _quiet_client_loggers(lite: bool) -> None:
+    """Silenced once a store connects (not on import), and only these, each for a reason:
+    pymilvus logs every failed RPC at ERROR with a traceback on stderr, including the ones `call`
+    retries or turns into a one-line error (the platform would show tracebacks for handled errors);
+    Milvus Lite serves gRPC in-process, and grpc's server logs a traceback for each call Lite lacks
+    (AllocTimestamp) although nothing failed. Both stay at CRITICAL for the process's lifetime."""
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    if lite:
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+        # milvus-lite's server manager logs a traceback when the file is locked; connect() names the holder
+        logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
+
+
+class SessionTimestamps:
+    """The one adapter over pymilvus internals: the timestamp of this client's last write to a
+    collection, which pymilvus keeps for its Session consistency but exposes through no public API
+    (MilvusClient's write results drop it). The writer probes stored rows at an older, already
+    readable timestamp instead of a strong read (0.2-0.7 s per read on a busy 2.3 server).
+
+    unit_tests/test_pymilvus_adapter.py fails if these internals change; in production a change
+    logs one warning and readers fall back to strong reads (slower, still correct)."""
+
+    _warned = False
+
+    @classmethod
+    def latest(cls, client: MilvusClient, collection: str, db: str) -> int:
+        try:
+            from pymilvus.client import ts_utils
+
+            handler = client._get_connection()  # private: the handler's address keys pymilvus's timestamp cache
+            return int(ts_utils.get_collection_ts(collection, handler.server_address, db) or 0)
+        except (ImportError, AttributeError, TypeError) as exc:
+            if not cls._warned:
+                cls._warned = True
+                logger.warning(f"pymilvus {pymilvus_version} no longer exposes its session timestamps "
+                               f"({type(exc).__name__}: {exc}): stored rows are probed with strong reads.")
+            return 0
+
+
 class MilvusStore:
     def __init__(self, cfg: IndexingConfig, *, write_batch_rows: int = 1000, write_batch_bytes: int = 16 << 20) -> None:
         self.cfg = cfg
@@ -149,6 +230,17 @@ class MilvusStore:
         """A Milvus Lite path with nothing there yet (opening it would create an empty database)."""
         return self.cfg.is_lite and not os.path.exists(self.cfg.host)
 
+    def _connected(self) -> MilvusClient:
+        """The client; using the store before connect() is a programming error (kept under python -O)."""
+        if self.client is None:
+            raise RuntimeError("MilvusStore used before connect()")
+        return self.client
+
+    def _described(self) -> CollectionInfo:
+        if self.info is None:
+            raise RuntimeError("MilvusStore used before describe() or create_collection()")
+        return self.info
+
     def connect(self, *, create: bool | None = None) -> MilvusClient:
         """`create` (Milvus Lite): may a missing file be created? Default: indexing.create_collection.
         Readers (check, the query CLI, the form) pass False: a typo in the path is an error, not a new
@@ -161,10 +253,7 @@ class MilvusStore:
             if self.lite_missing and not (cfg.create_collection if create is None else create):
                 raise ConfigError(f"Milvus Lite database {cfg.host!r} does not exist: check indexing.host (a sync "
                                   "with indexing.create_collection on creates it).")
-            # Milvus Lite serves gRPC in-process and logs a traceback for each call it lacks (AllocTimestamp);
-            # its server manager logs a traceback when the file is locked: both are classified here instead.
-            logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
-            logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
+            _quiet_client_loggers(lite=True)
             try:
                 self.client = MilvusClient(uri=cfg.host, timeout=cfg.timeout_seconds)
             except Exception as exc:  # noqa: BLE001 - the boundary: classify whatever Lite raises
@@ -184,6 +273,7 @@ class MilvusStore:
             raise ConfigError(f"indexing.host {cfg.host!r} is not a Milvus endpoint: use https://host:port, "
                               "http://host:19530, tcp://host:19530, or a path ending in .db for Milvus Lite.")
         port = parsed.port or (443 if parsed.scheme in ("https", "grpcs") else 19530)
+        _quiet_client_loggers(lite=False)
         self._warn_plaintext(parsed.scheme, parsed.hostname)
         self._probe_tcp(parsed.hostname, port)
         kwargs: dict[str, Any] = {"uri": cfg.uri, "timeout": cfg.timeout_seconds}
@@ -197,8 +287,7 @@ class MilvusStore:
             self.client = MilvusClient(**kwargs)
             self.client.list_collections(timeout=cfg.timeout_seconds)
         except Exception as exc:  # noqa: BLE001
-            text = str(exc).lower()
-            if "database" in text and ("not found" in text or "not exist" in text):
+            if isinstance(exc, MilvusException) and exc.code == DATABASE_NOT_FOUND:
                 raise ConfigError(f"Milvus database {cfg.db!r} does not exist at {cfg.uri}: create it or fix "
                                   "indexing.db.") from None
             tls_problem = self._tls_problem(parsed.hostname, port) if parsed.scheme in ("https", "grpcs") else None
@@ -246,31 +335,14 @@ class MilvusStore:
 
     # --- inspection ---------------------------------------------------------------------------
 
-    def describe(self, repair: bool = False) -> CollectionInfo | None:
-        """The collection's shape (None if missing), loaded for queries.
-
-        `repair` (write only): a collection whose creation was interrupted (process killed between
-        create_collection and create_index) has no vector index and cannot be loaded on a server;
-        with indexing.create_collection on, its indexes are created now instead of failing forever.
-        Killed before its properties were set, it would lack the metadata-column list (and every insert
-        would then miss the typed columns): they are set now, as create_collection would have.
-        """
-        assert self.client is not None
-        if not self.client.has_collection(self.collection):
+    def describe(self) -> CollectionInfo | None:
+        """The collection's shape (None if missing). A pure read: nothing is created, altered or loaded."""
+        self._connected()
+        if not self.call(lambda: self.client.has_collection(self.collection), "looking up the collection"):  # type: ignore
             return None
-        desc = self.client.describe_collection(self.collection)
+        desc = self.call(lambda: self.client.describe_collection(self.collection),  # type: ignore[union-attr]
+                         "describing the collection")
         fields = {f["name"]: f["type"] for f in desc["fields"]}
-        if not self.cfg.is_lite and self.cfg.vector_field in fields and not self._indexed(self.cfg.vector_field):
-            if not self.cfg.create_collection:
-                raise ConfigError(f"Collection '{self.collection}' has no index on its vector field "
-                                  f"'{self.cfg.vector_field}', so Milvus cannot load it: create one (e.g. AUTOINDEX), "
-                                  "or enable indexing.create_collection and the next sync creates it.")
-            if repair:
-                logger.warning(f"Collection '{self.collection}' has no vector index (an interrupted creation?): "
-                               "creating its indexes now.")
-                self._create_indexes(fields)
-        if self._indexed(self.cfg.vector_field) or self.cfg.is_lite or self.cfg.vector_field not in fields:
-            self.call(lambda: self.client.load_collection(self.collection), "loading the collection")  # type: ignore
         params = {f["name"]: dict(f.get("params") or {}) for f in desc["fields"]}
         pk = next(f for f in desc["fields"] if f.get("is_primary"))
         vector_field = self.cfg.vector_field
@@ -280,39 +352,68 @@ class MilvusStore:
             pk_max_length=int(params[pk["name"]].get("max_length", VARCHAR_PK_LENGTH) or VARCHAR_PK_LENGTH),
             vector_field=vector_field, vector_type=fields.get(vector_field),
             dimensions=int(dim) if dim is not None else None, dynamic=bool(desc.get("enable_dynamic_field")),
-            fields=fields, field_params=params, metric=self._metric(vector_field),
+            fields=fields, field_params=params, metric=self._metric(vector_field) if vector_field in fields else None,
             properties={str(k): str(v) for k, v in (desc.get("properties") or {}).items()},
+            vector_indexed=vector_field in fields and self._indexed(vector_field),
         )
-        if (repair and self.cfg.create_collection and STREAM in fields and RECORD_ID in fields
+        self.info = info
+        return info
+
+    def repair(self, info: CollectionInfo) -> CollectionInfo:
+        """Finish a creation this connector started and a killed process interrupted (only with
+        indexing.create_collection on): killed between create_collection and create_index, the collection
+        has no vector index and cannot be loaded on a server; killed before its properties were set, it
+        lacks the metadata-column list (every insert would then miss the typed columns). Returns the
+        collection as it is afterwards."""
+        self._connected()
+        if not self.cfg.create_collection:
+            return info
+        if not self.cfg.is_lite and info.vector_type is not None and not info.vector_indexed:
+            logger.warning(f"Collection '{self.collection}' has no vector index (an interrupted creation?): "
+                           "creating its indexes now.")
+            self._create_indexes(info.fields)
+            info.vector_indexed = True
+        if (STREAM in info.fields and RECORD_ID in info.fields
                 and KEYED_PROPERTY not in info.properties and MODEL_PROPERTY not in info.properties):
             # our own schema, never written to (the model is recorded before the first row): an interrupted creation
             done = {KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(
-                n for n, (dtype, _) in METADATA_COLUMNS.items() if fields.get(n) == dtype)}
-            self.client.alter_collection_properties(self.collection, properties=done)
+                n for n, (dtype, _) in METADATA_COLUMNS.items() if info.fields.get(n) == dtype)}
+            self.call(lambda: self.client.alter_collection_properties(  # type: ignore[union-attr]
+                self.collection, properties=done), "setting the collection's properties")
             info.properties.update(done)
             logger.warning(f"Collection '{self.collection}' was created by a sync that stopped before setting its "
                            "properties: set them now.")
         self.info = info
         return info
 
+    def load(self, info: CollectionInfo) -> None:
+        """Load the collection for queries. A server cannot load a collection without a vector index: that
+        is a config error, unless indexing.create_collection lets `repair` create it (check then skips the
+        load, the next sync repairs)."""
+        self._connected()
+        if not self.cfg.is_lite and info.vector_type is not None and not info.vector_indexed:
+            if not self.cfg.create_collection:
+                raise ConfigError(f"Collection '{self.collection}' has no index on its vector field "
+                                  f"'{self.cfg.vector_field}', so Milvus cannot load it: create one (e.g. AUTOINDEX), "
+                                  "or enable indexing.create_collection and the next sync creates it.")
+            return
+        self.call(lambda: self.client.load_collection(self.collection), "loading the collection")  # type: ignore
+
     def _metric(self, vector_field: str) -> str | None:
-        """The vector index's metric; None only when the field has no index. A failure to read it is an
-        error, not None: searches would then compare distances as L2 whatever the real metric."""
-        assert self.client is not None
-        try:
-            for name in self.client.list_indexes(self.collection, field_name=vector_field):
-                metric = self.client.describe_index(self.collection, name).get("metric_type")
-                if metric:
-                    return str(metric).upper()
-        except MilvusException as exc:
-            raise ConfigError(f"Could not read the metric of the vector index on '{vector_field}' of collection "
-                              f"'{self.collection}' ({_first_line(exc)}): check the index (describe_index) and "
-                              "the user's privileges.") from None
+        """The vector index's metric; None only when there is no index. A failure to read it is raised
+        (classified), not taken for "no metric": readers would then assume L2 and misjudge a COSINE
+        collection's similarities."""
+        client = self._connected()
+        what = f"reading the metric of the vector index on '{vector_field}'"
+        for name in self.call(lambda: client.list_indexes(self.collection, field_name=vector_field), what):
+            metric = self.call(lambda n=name: client.describe_index(self.collection, n), what).get("metric_type")
+            if metric:
+                return str(metric).upper()
         return None
 
     def create_collection(self, dimensions: int) -> CollectionInfo:
         """The tutorial's shape with a record-defined VARCHAR key, so re-syncs are true upserts."""
-        assert self.client is not None
+        self._connected()
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=True)
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_PK_LENGTH)
         schema.add_field(self.cfg.vector_field, DataType.FLOAT_VECTOR, dim=dimensions)
@@ -330,17 +431,19 @@ class MilvusStore:
             KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(METADATA_COLUMNS)})
         logger.info(f"Created collection {self.collection!r} ({dimensions}-d, L2, VARCHAR primary key 'id').")
         info = self.describe()
-        assert info is not None
+        if info is None:
+            raise ServiceError(f"Milvus created collection '{self.collection}' but does not list it: check the "
+                               "server's health, then retry the sync.")
         return info
 
     def _indexed(self, field_name: str) -> bool:
-        assert self.client is not None
+        self._connected()
         return bool(self.call(lambda: self.client.list_indexes(self.collection, field_name=field_name),  # type: ignore
                               "listing indexes"))
 
     def _create_indexes(self, fields: dict[str, Any]) -> None:
         """The vector index (AUTOINDEX, L2) and scalar indexes on the bookkeeping fields, if missing."""
-        assert self.client is not None
+        self._connected()
         if not self._indexed(self.cfg.vector_field):
             index = self.client.prepare_index_params()
             index.add_index(self.cfg.vector_field, index_type="AUTOINDEX", metric_type="L2")
@@ -351,7 +454,7 @@ class MilvusStore:
 
     def _scalar_index(self, field_name: str, dtype: Any = DataType.VARCHAR) -> None:
         """INVERTED where supported (Lite, newer servers); Trie (strings) or STL_SORT (numbers) on 2.3."""
-        assert self.client is not None
+        self._connected()
         numeric = dtype == DataType.INT64
         known = self.scalar_index_types.get(numeric)
         for index_type in ([known] if known else ["INVERTED", "STL_SORT" if numeric else "Trie"]):
@@ -366,20 +469,20 @@ class MilvusStore:
         logger.warning(f"No scalar index could be created on {field_name}; filters on it will scan.")
 
     def set_keyed_rows(self, keyed: bool) -> None:
-        assert self.client is not None and self.info is not None
+        self._connected()
+        self._described()
         self.client.alter_collection_properties(self.collection, properties={KEYED_PROPERTY: "1" if keyed else "0"})
         self.info.properties[KEYED_PROPERTY] = "1" if keyed else "0"
 
     def set_model(self, model_id: str) -> None:
-        assert self.client is not None
+        self._connected()
         self.client.alter_collection_properties(self.collection, properties={MODEL_PROPERTY: model_id})
 
     # --- keys ---------------------------------------------------------------------------------
 
     def primary_key(self, record_id: str | None, chunk_index: int) -> Any:
         """A deterministic key per (record, chunk) so a re-sync overwrites in place; random without a record id."""
-        info = self.info
-        assert info is not None
+        info = self._described()
         if info.auto_id:
             return None
         basis = f"{record_id}#{chunk_index}" if record_id is not None else uuid.uuid4().hex
@@ -396,7 +499,8 @@ class MilvusStore:
 
         `sizes`: the rows' sizes if the caller knows them (the writer sizes a record's metadata once
         for all its chunks instead of every value of every row)."""
-        assert self.client is not None and self.info is not None
+        self._connected()
+        self._described()
         op = self.client.insert if self.info.auto_id else self.client.upsert
         for batch in self._batches(rows, sizes):
             self.call(lambda b=batch: op(self.collection, b, timeout=self.cfg.timeout_seconds * 3),
@@ -416,7 +520,7 @@ class MilvusStore:
             yield batch
 
     def delete(self, filter_expr: str) -> None:
-        assert self.client is not None
+        self._connected()
         self.call(lambda: self.client.delete(self.collection, filter=filter_expr,  # type: ignore[union-attr]
                                                   timeout=self.cfg.timeout_seconds * 3), "deleting rows")
 
@@ -446,7 +550,7 @@ class MilvusStore:
                         f"and {WRITE_ID} != {literal(keep_write_id)}")
 
     def query(self, expr: str, output_fields: list[str]) -> list[dict[str, Any]]:
-        assert self.client is not None
+        self._connected()
         return self.call(lambda: self.client.query(  # type: ignore[union-attr]
             self.collection, filter=expr, output_fields=output_fields, limit=QUERY_LIMIT,
             consistency_level="Strong", timeout=self.cfg.timeout_seconds * 3), "querying rows")
@@ -458,7 +562,8 @@ class MilvusStore:
         `guarantee_ts` (a `write_timestamp()`): see every write up to it, instead of a strong read,
         which on a busy 2.3 server waits 0.2-0.7 s for the newest timestamp to become readable.
         """
-        assert self.client is not None and self.info is not None
+        self._connected()
+        self._described()
         pk = self.info.pk_field
         consistency: dict[str, Any] = ({"consistency_level": "Customized", "guarantee_timestamp": guarantee_ts}
                                        if guarantee_ts else {"consistency_level": "Strong"})
@@ -475,13 +580,9 @@ class MilvusStore:
     def write_timestamp(self) -> int:
         """The newest (hybrid) timestamp of this client's writes to the collection, as pymilvus tracks it
         for session consistency; 0 if unknown (readers then fall back to a strong read)."""
-        try:
-            from pymilvus.client import ts_utils
-
-            handler = self.client._get_connection()  # type: ignore[union-attr]
-            return int(ts_utils.get_collection_ts(self.collection, handler.server_address, self.cfg.db or "") or 0)
-        except Exception:  # noqa: BLE001 - an optimisation only: never fail a sync over it
+        if self.client is None:
             return 0
+        return SessionTimestamps.latest(self.client, self.collection, self.cfg.db or "")
 
     def stored_chunks(self, record_ids: list[str]) -> dict[tuple[str, str], list[float]]:
         """(record id, text hash) -> stored vector, for reusing embeddings of unchanged chunks."""
@@ -493,22 +594,29 @@ class MilvusStore:
         return out
 
     def count(self, expr: str = "") -> int:
-        assert self.client is not None
-        rows = self.client.query(self.collection, filter=expr, output_fields=["count(*)"], consistency_level="Strong")
+        self._connected()
+        rows = self.call(lambda: self.client.query(  # type: ignore[union-attr]
+            self.collection, filter=expr, output_fields=["count(*)"], consistency_level="Strong",
+            timeout=self.cfg.timeout_seconds * 3), "counting rows")
         return int(rows[0]["count(*)"])
 
     def call(self, call: Any, what: str) -> Any:
-        """Milvus hiccups (restart, leader change) are retried a few times, then a transient_error."""
+        """Milvus hiccups (restart, leader change, rate limit) are retried a few times, then a
+        transient_error; a refusal the user can fix is a config_error, a server fault a system_error."""
         delay = 1.0
         for attempt in range(WRITE_RETRIES + 1):
             try:
                 return call()
-            except MilvusException as exc:
-                if attempt == WRITE_RETRIES or not _retryable(exc):
-                    if _retryable(exc):
-                        raise TransientError(f"Milvus kept failing while {what} ({_first_line(exc)}): "
-                                             "check the server's health, then retry the sync.") from None
+            except (MilvusException, grpc.RpcError) as exc:
+                kind = classify(exc)
+                if kind is Failure.CONFIG:
                     raise ConfigError(f"Milvus refused {what}: {_first_line(exc)}") from None
+                if kind is Failure.SYSTEM:
+                    raise ServiceError(f"Milvus failed while {what} ({_first_line(exc)}): a fault on the Milvus "
+                                       "side, see the server's logs.") from None
+                if attempt == WRITE_RETRIES:
+                    raise TransientError(f"Milvus kept failing while {what} ({_first_line(exc)}): "
+                                         "check the server's health, then retry the sync.") from None
                 logger.info(f"Milvus error while {what} ({_first_line(exc)}); retry {attempt + 1} in {delay:.0f}s")
                 time.sleep(delay)
                 delay = min(delay * 2, 15)
@@ -517,16 +625,16 @@ class MilvusStore:
     def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
                consistency_level: str = "Strong") -> list[dict[str, Any]]:
         """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
-        assert self.client is not None and self.info is not None
-        return self.call(lambda: self.client.search(  # type: ignore[union-attr]
-            self.collection, data=[vector], anns_field=self.info.vector_field, filter=filter_expr, limit=limit,
+        client, info = self._connected(), self._described()
+        return self.call(lambda: client.search(
+            self.collection, data=[vector], anns_field=info.vector_field, filter=filter_expr, limit=limit,
             output_fields=output_fields, consistency_level=consistency_level,
             timeout=self.cfg.timeout_seconds)[0], "searching")
 
     def has_rows(self, expr: str) -> bool:
         """Does any row match `expr`? (one row read, not a count)"""
-        assert self.client is not None
-        return bool(self.call(lambda: self.client.query(  # type: ignore[union-attr]
+        client = self._connected()
+        return bool(self.call(lambda: client.query(
             self.collection, filter=expr, output_fields=[self.info.pk_field if self.info else "id"], limit=1,
             consistency_level="Bounded", timeout=self.cfg.timeout_seconds), "querying rows"))
 
@@ -603,15 +711,89 @@ def lite_lock_holder(path: str) -> str | None:
     return "a process whose id is not visible here"
 
 
-_RETRYABLE_WORDS = ("unavailable", "connect", "timeout", "timed out", "deadline", "rate limit", "ratelimit",
-                    "not ready", "closed", "reset", "too many requests", "service", "temporarily", "try again",
-                    "server is busy", "no available", "not loaded", "leader")
+class Failure(enum.Enum):
+    RETRY = "retry"  # unavailable, overloaded, rate limited, shards moving: a later attempt may succeed
+    CONFIG = "config"  # refused: auth, missing collection/database/index/field, invalid parameters or rows
+    SYSTEM = "system"  # a fault on the Milvus side (internal or unexpected error), or a state retries cannot cure
 
 
-def _retryable(exc: MilvusException) -> bool:
-    """Only failures a retry can cure (connection, overload, leader change); a refused row is not one."""
-    text = str(exc).lower()
-    return any(word in text for word in _RETRYABLE_WORDS)
+# Milvus error codes (server `merr`, as MilvusException.code; Milvus Lite uses the same for these).
+_RETRY_CODES = {2, 4, 8, 11}  # service unavailable, request limit, rate limit, time tick delay (write backpressure)
+_RETRY_RANGES = ((101, 104),  # collection not (fully) loaded: a restarted server is reloading it
+                 (400, 699),  # replica / channel (shard leader) / segment not available
+                 (900, 999))  # query node offline, not found, lacking
+_CONFIG_CODES = {6,  # Milvus Lite: invalid argument (a value or row it cannot take)
+                 9, 100, 102, 105}  # force deny, collection not found, collection limit, illegal schema
+_CONFIG_RANGES = ((200, 299), (700, 899), (1100, 1199), (1400, 1499), (1600, 1799))
+# partition; index, database; parameter invalid; privilege (authentication, permission); alias, field
+# Legacy codes (`common_pb2.ErrorCode`, MilvusException.compatible_code), for servers that set only these.
+_LEGACY = common_pb2.ErrorCode
+_RETRY_LEGACY = {_LEGACY.ConnectFailed, _LEGACY.NotShardLeader, _LEGACY.NoReplicaAvailable, _LEGACY.SegmentNotFound,
+                 _LEGACY.RateLimit, _LEGACY.TimeTickLongDelay, _LEGACY.NotReadyServe, _LEGACY.NotReadyCoordActivating,
+                 _LEGACY.DataCoordNA, _LEGACY.DDRequestRace}
+_CONFIG_LEGACY = {_LEGACY.PermissionDenied, _LEGACY.CollectionNotExists, _LEGACY.IllegalArgument,
+                  _LEGACY.IllegalDimension, _LEGACY.IllegalIndexType, _LEGACY.IllegalCollectionName,
+                  _LEGACY.IllegalRowRecord, _LEGACY.IllegalMetricType, _LEGACY.IndexNotExist, _LEGACY.ForceDeny,
+                  _LEGACY.UpsertAutoIDTrue}
+_GRPC = grpc.StatusCode
+_RETRY_GRPC = {_GRPC.UNAVAILABLE, _GRPC.DEADLINE_EXCEEDED, _GRPC.RESOURCE_EXHAUSTED, _GRPC.ABORTED, _GRPC.CANCELLED}
+_CONFIG_GRPC = {_GRPC.UNAUTHENTICATED, _GRPC.PERMISSION_DENIED, _GRPC.INVALID_ARGUMENT, _GRPC.NOT_FOUND,
+                _GRPC.ALREADY_EXISTS, _GRPC.FAILED_PRECONDITION, _GRPC.OUT_OF_RANGE}
+# pymilvus's own checks of what we send, before any RPC: a row or parameter the collection cannot take.
+_CLIENT_INPUT = (ParamError, DataNotMatchException, DataTypeNotMatchException, DataTypeNotSupportException,
+                 PrimaryKeyException, FieldTypeException, FieldsTypeException, AutoIDException, PartitionKeyException,
+                 SchemaNotReadyException)
+
+
+def _in(code: int, codes: set[int], ranges: tuple[tuple[int, int], ...]) -> bool:
+    return code in codes or any(low <= code <= high for low, high in ranges)
+
+
+def classify(exc: BaseException) -> Failure:
+    """Retry, config or system, from error codes and exception types, never from message text."""
+    if isinstance(exc, grpc.RpcError) and callable(getattr(exc, "code", None)):
+        return _by_grpc(exc.code())
+    if not isinstance(exc, MilvusException):
+        return _by_cause(exc)
+    code = exc.code
+    if isinstance(code, grpc.StatusCode):  # pymilvus's own retries ran out on a gRPC failure
+        return _by_grpc(code)
+    if getattr(exc, "retriable", False) or isinstance(exc, (MilvusUnavailableException, ConnectError)):
+        return Failure.RETRY
+    if isinstance(exc, _CLIENT_INPUT):
+        return Failure.CONFIG
+    cause = exc.__cause__
+    if cause is not None and not isinstance(cause, MilvusException):  # pymilvus wrapped a foreign error
+        return _by_cause(cause)
+    code, legacy = int(code), int(exc.compatible_code or 0)
+    if _in(code, _RETRY_CODES, _RETRY_RANGES) or legacy in _RETRY_LEGACY:
+        return Failure.RETRY
+    if _in(code, _CONFIG_CODES, _CONFIG_RANGES) or legacy in _CONFIG_LEGACY:
+        return Failure.CONFIG
+    return Failure.SYSTEM
+
+
+def _by_grpc(status: grpc.StatusCode) -> Failure:
+    return Failure.RETRY if status in _RETRY_GRPC else Failure.CONFIG if status in _CONFIG_GRPC else Failure.SYSTEM
+
+
+def _by_cause(cause: BaseException) -> Failure:
+    """A non-Milvus error under a call: the connection (a socket, a gRPC channel closed while pymilvus
+    reconnects after a server restart) is retryable; anything else is a fault."""
+    if isinstance(cause, grpc.RpcError) and callable(getattr(cause, "code", None)):
+        return _by_grpc(cause.code())
+    if isinstance(cause, (OSError, TimeoutError, grpc.FutureTimeoutError)):
+        return Failure.RETRY
+    if isinstance(cause, ValueError) and _raised_in_grpc(cause):  # grpc: "Cannot invoke RPC on closed channel"
+        return Failure.RETRY
+    return Failure.SYSTEM
+
+
+def _raised_in_grpc(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and f"{os.sep}grpc{os.sep}" in tb.tb_frame.f_code.co_filename
 
 
 def _first_line(exc: BaseException) -> str:

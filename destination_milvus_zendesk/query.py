@@ -192,6 +192,7 @@ class SupportSearch:
                 store.close()
         if info is None:
             raise ConfigError(f"Collection '{store.collection}' does not exist: run a sync first.")
+        store.load(info)
         self.info = info
         default_dup, default_art = THRESHOLDS.get(family, THRESHOLDS["openai"])
         self.duplicate_threshold = default_dup if duplicate_threshold is None else duplicate_threshold

@@ -18,7 +18,7 @@ import time
 import pytest
 from pymilvus import MilvusClient
 
-from destination_milvus_zendesk.zendesk_sample import configured_catalog, generate_messages
+from devtools.zendesk_sample import configured_catalog, generate_messages
 
 from .conftest import complete, make_config
 from .reliability import (LiveRun, Oracle, assert_exact, encode, figure, kill_leftover_runs,  # noqa: F401

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from destination_milvus_zendesk.zendesk_sample import configured_catalog, generate_messages
+from devtools.zendesk_sample import configured_catalog, generate_messages
 from devtools import milvus_server as ms
 
 from .conftest import Backend, make_config

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from destination_milvus_zendesk.zendesk_sample import configured_catalog, generate_messages
+from devtools.zendesk_sample import configured_catalog, generate_messages
 
 from .conftest import (REPO, create_tutorial_collection, make_config, record, run_connector, state,  # noqa: F401
                        stream_status)

@@ -141,3 +141,38 @@ def test_tutorial_support_form_queries_run_unchanged(backend, collection_name, o
                                  consistency_level="Strong")
         assert articles[0][0]["entity"]["title"] == "Article 1"
         assert articles[0][0]["entity"]["html_url"] == "https://help.example.com/a/1"
+
+
+def test_an_id_sent_as_integral_float_then_as_int_is_one_record(collection_name, tmp_path):
+    """The Zendesk source's user_fields/topics/audit_logs streams emit integer ids as floats."""
+    from .conftest import Backend
+
+    lite = Backend("lite", str(tmp_path / "milvus.db"), {"mode": "no_auth"}, None)
+    config = make_config(lite, collection_name, create=True)
+    topic = {"id": 7761239926287.0, "title": "Billing questions", "body": "<p>First version.</p>"}
+    first = [record("topics", topic), record("topics", {**topic, "id": 7761239926287, "body": "<p>Second.</p>"}),
+             state("topics", 1)]
+    assert run_connector("write", tmp_path, config, catalog(streams=["topics"]), first).returncode == 0
+    stored = by_record(rows(lite, collection_name))
+    assert list(stored) == ["topics_7761239926287"] and len(stored["topics_7761239926287"]) == 1
+    assert "Second." in stored["topics_7761239926287"][0]["text"]
+    again = [record("topics", {**topic, "body": "<p>Third.</p>"}), state("topics", 2)]  # the float form again
+    assert run_connector("write", tmp_path, config, catalog(streams=["topics"]), again).returncode == 0
+    stored = by_record(rows(lite, collection_name))
+    assert list(stored) == ["topics_7761239926287"] and len(stored["topics_7761239926287"]) == 1
+    assert "Third." in stored["topics_7761239926287"][0]["text"]
+
+
+def test_a_ticket_without_organization_is_not_found_as_organization_0(collection_name, tmp_path):
+    from destination_milvus_zendesk.milvus_store import NO_ORGANIZATION_ID
+
+    from .conftest import Backend
+
+    lite = Backend("lite", str(tmp_path / "milvus.db"), {"mode": "no_auth"}, None)
+    config = make_config(lite, collection_name, create=True)
+    tickets = [record("tickets", {**ticket(1), "organization_id": None}), record("tickets", ticket(2, org=0)),
+               record("tickets", {k: v for k, v in ticket(3).items() if k != "organization_id"}), state("tickets", 1)]
+    assert run_connector("write", tmp_path, config, catalog(streams=["tickets"]), tickets).returncode == 0
+    assert [r["_id"] for r in rows(lite, collection_name, "organization_id == 0", ["_id"])] == [2]
+    assert sorted(r["_id"] for r in rows(lite, collection_name, f"organization_id == {NO_ORGANIZATION_ID}",
+                                         ["_id"])) == [1, 3]

@@ -21,7 +21,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from destination_milvus_zendesk import zendesk_sample as zs
+from devtools import zendesk_sample as zs
 from devtools.zendesk_schemas import SchemasMissing, load_schemas
 from destination_milvus_zendesk.documents import MAX_METADATA_BYTES, MAX_VALUE_CHARS
 from destination_milvus_zendesk.milvus_store import literal

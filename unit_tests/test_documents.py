@@ -74,5 +74,15 @@ def test_record_ids_for_every_json_type_and_cdc_delete():
     assert doc.deleted and doc.text == "" and doc.record_id == "t_1"
 
 
+def test_an_integral_float_key_is_the_integer_it_equals():
+    assert record_id_for("t", {"id": 7761239926287.0}, [["id"]]) == record_id_for("t", {"id": 7761239926287}, [["id"]])
+    assert record_id_for("t", {"id": 7761239926287.0}, [["id"]]) == "t_7761239926287"
+    assert record_id_for("t", {"id": -0.0}, [["id"]]) == "t_0"
+    assert record_id_for("t", {"a": 1.0, "b": [2.0, 2.5]}, [["a"], ["b"]]) == "t_1_[2, 2.5]"
+    assert record_id_for("t", {"id": float("inf")}, [["id"]]) == "t_Infinity"
+    doc = builder().build("t", {"id": 42.0, "subject": "x"}, [["id"]])
+    assert doc.record_id == "t_42"
+
+
 def test_legal_name_limits_length():
     assert len(legal_name("x" * 400)) == 255

@@ -8,7 +8,7 @@ from pymilvus import DataType
 
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
-from destination_milvus_zendesk.milvus_store import COLUMNS_PROPERTY, KEYED_PROPERTY, CollectionInfo
+from destination_milvus_zendesk.milvus_store import COLUMNS_PROPERTY, KEYED_PROPERTY, NO_ORGANIZATION_ID, CollectionInfo
 from destination_milvus_zendesk.writer import SeenRecords, Writer
 
 
@@ -117,8 +117,16 @@ def test_typed_filter_columns_take_the_record_values_or_sentinels():
     rows = {r["_ab_record_id"]: r for r in store.rows.values()}
     assert (rows["tickets_1"]["status"], rows["tickets_1"]["organization_id"]) == ("new", 42)
     assert (rows["tickets_2"]["status"], rows["tickets_2"]["organization_id"]) == ("", 77)
-    assert rows["tickets_3"]["organization_id"] == 0
+    assert rows["tickets_3"]["organization_id"] == NO_ORGANIZATION_ID
     assert any("organization_id" in reason for reason in writer.stats.warnings)
+
+
+def test_a_ticket_without_organization_is_not_organization_0():
+    store = KeyedStore()
+    run(store, rec(1, organization_id=None), rec(2, organization_id=0), rec(3))
+    rows = {r["_ab_record_id"]: r["organization_id"] for r in store.rows.values()}
+    assert rows == {"tickets_1": NO_ORGANIZATION_ID, "tickets_2": 0, "tickets_3": NO_ORGANIZATION_ID}
+    assert NO_ORGANIZATION_ID < 0  # Zendesk organization ids are positive: never a real one
 
 
 def test_seen_records_never_forgets():

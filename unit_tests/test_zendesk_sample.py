@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from destination_milvus_zendesk import zendesk_sample as zs
+from devtools import zendesk_sample as zs
 from devtools.zendesk_schemas import SchemasMissing, load_schemas
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -300,14 +300,14 @@ def test_long_and_short_articles(initial):
 def test_bundled_jsonl_equals_generator_output():
     expected = "".join(line + "\n" for line in _lines())
     assert (SAMPLE_DIR / "zendesk_sample.jsonl").read_text("utf-8") == expected, (
-        "regenerate with: python -m destination_milvus_zendesk.zendesk_sample "
+        "regenerate with: python -m devtools.zendesk_sample "
         "> destination_milvus_zendesk/sample_data/zendesk_sample.jsonl")
 
 
 def test_bundled_catalog_and_eval_queries_are_current():
     assert json.loads((SAMPLE_DIR / "catalog.json").read_text()) == zs.configured_catalog()
     assert json.loads((SAMPLE_DIR / "eval_queries.json").read_text("utf-8")) == zs.build_eval_queries(), (
-        "regenerate with: python -m destination_milvus_zendesk.zendesk_sample --eval-queries "
+        "regenerate with: python -m devtools.zendesk_sample --eval-queries "
         "> destination_milvus_zendesk/sample_data/eval_queries.json")
 
 
@@ -325,7 +325,7 @@ def test_catalog_shape():
 
 def test_cli_prints_the_generator_output():
     args = ["--tickets", "40", "--articles", "6", "--seed", "3", "--mode", "update-metadata", "--state-every", "15"]
-    out = subprocess.run([sys.executable, "-m", "destination_milvus_zendesk.zendesk_sample", *args],
+    out = subprocess.run([sys.executable, "-m", "devtools.zendesk_sample", *args],
                          cwd=ROOT, capture_output=True, check=True).stdout.decode("utf-8")
     expected = _lines(n_tickets=40, n_articles=6, seed=3, mode="update-metadata", state_every=15)
     assert out.splitlines() == expected
@@ -379,3 +379,18 @@ def test_eval_queries(bundled):
         same_org = [t for t in tickets.values() if t["organization_id"] == n["organization_id"]]
         assert same_org and all(zs.ticket_topic(t) != n["topic"] for t in same_org)
     assert len({n["organization_id"] for n in q["novel"]}) >= 6
+
+
+def test_generator_is_dev_tooling_and_its_prose_is_data():
+    """The package ships the bundled JSONL only; the generator and its prose live in devtools/."""
+    import destination_milvus_zendesk
+
+    package = Path(destination_milvus_zendesk.__file__).parent
+    assert not (package / "zendesk_sample.py").exists()
+    assert not [p.name for p in package.rglob("*.py")
+                if re.search(r"^\s*(from|import) devtools", p.read_text("utf-8"), re.M)]
+    data = ROOT / "devtools" / "zendesk_sample_data"
+    topics = json.loads((data / "topics.json").read_text("utf-8"))
+    assert [t["key"] for t in topics] == zs.TOPIC_KEYS and len(topics) == 16
+    assert set(json.loads((data / "article_prose.json").read_text("utf-8"))) == {
+        "generic_article", "cause_forms", "scenarios", "revisions"}

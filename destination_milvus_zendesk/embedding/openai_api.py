@@ -120,10 +120,6 @@ class OpenAIEmbedder(Embedder):
         self._secret = secret
         self.max_inputs = max_inputs
         self.model_id = f"{label}:{model}:{dimensions}"
-        self.stats_lock = threading.Lock()
-        self.requests = 0
-        self.retries = 0
-        self.tokens = 0
         self._pacer = TokenPacer()
         self._answered = False  # has the endpoint ever answered? (a refusal before that is configuration)
 
@@ -145,9 +141,6 @@ class OpenAIEmbedder(Embedder):
                 used = getattr(response.usage, "total_tokens", 0) or 0
                 self._pacer.settle(cost, used, chars, headers)
                 self._answered = True
-                with self.stats_lock:
-                    self.requests += 1
-                    self.tokens += used
                 return [list(map(float, d.embedding)) for d in data]
             except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
                 raise ConfigError(f"{self._label} rejected the API key ({exc.status_code}): check the embedding API key "
@@ -192,8 +185,6 @@ class OpenAIEmbedder(Embedder):
                 raise TransientError(f"{self._label} embedding failed after {attempt + 1} attempts: {failure}. "
                                      "Check the provider's status and rate limits, then retry the sync.")
             attempt += 1
-            with self.stats_lock:
-                self.retries += 1
             wait = delay if delay is not None else min(MAX_BACKOFF_S, 0.5 * 2 ** (attempt - 1))
             wait = min(MAX_BACKOFF_S, wait) * (1 + random.random() * 0.1)
             logger.info(f"{self._label}: {failure}; retry {attempt}/{self._max_retries} in {wait:.2f}s")

@@ -1,0 +1,134 @@
+"""MilvusStore against both real backends: error classification of what they actually raise, and
+describe / repair / load as separate steps."""
+
+from __future__ import annotations
+
+import pytest
+
+from destination_milvus_zendesk.config import parse_config
+from destination_milvus_zendesk.errors import ConfigError, ServiceError
+from destination_milvus_zendesk.milvus_store import MilvusStore
+
+from .conftest import make_config
+
+
+def _store(backend, collection: str, **indexing) -> MilvusStore:
+    cfg = parse_config(make_config(backend, collection, indexing=indexing))
+    store = MilvusStore(cfg.indexing)
+    store.connect(create=True)  # a new Lite file: the test makes its own database
+    return store
+
+
+def test_real_errors_are_classified_by_code(backend, collection_name):
+    store = _store(backend, collection_name)
+    try:
+        with pytest.raises(ConfigError, match="^Milvus refused counting rows: .*code=100"):
+            store.count()  # collection not found: code 100 on both backends
+        store.create_collection(4)
+        # an unparsable filter: the server says 65535 (unexpected: a fault), Milvus Lite 6 (invalid argument)
+        expected = ServiceError if backend.name == "server" else ConfigError
+        with pytest.raises(expected):
+            store.query("id >>> 0", ["id"])
+    finally:
+        store.close()
+        if backend.name == "server":
+            with backend.connect() as client:
+                client.drop_collection(collection_name)
+
+
+def _interrupted_creation(backend, name: str) -> None:
+    """The connector's schema as create_collection makes it, killed right after the create call:
+    no index, not loaded, no properties."""
+    from pymilvus import DataType, MilvusClient
+
+    with backend.connect() as client:
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=True)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=4)
+        schema.add_field("text", DataType.VARCHAR, max_length=65535)
+        schema.add_field("_ab_stream", DataType.VARCHAR, max_length=256)
+        schema.add_field("_ab_record_id", DataType.VARCHAR, max_length=2048)
+        schema.add_field("status", DataType.VARCHAR, max_length=256)
+        schema.add_field("organization_id", DataType.INT64)
+        client.create_collection(name, schema=schema, consistency_level="Strong")
+
+
+def _state(client, name: str) -> tuple[list[str], str, dict]:
+    """Indexes, load state, properties, read with the store's own client (Milvus Lite serves one client)."""
+    return (client.list_indexes(name), str(client.get_load_state(name)["state"]),
+            client.describe_collection(name).get("properties") or {})
+
+
+def test_describe_is_a_pure_read_then_repair_and_load_are_separate_steps(backend, collection_name):
+    _interrupted_creation(backend, collection_name)
+    store = _store(backend, collection_name, create_collection=True)
+    try:
+        before = _state(store.client, collection_name)
+        assert before[0] == [] and ("NotLoad" in before[1] or backend.name == "lite")  # Lite: loaded on creation
+        info = store.describe()
+        assert info is not None and not info.vector_indexed and "dmz.keyed_rows" not in info.properties
+        assert _state(store.client, collection_name) == before  # nothing created, altered or loaded
+        info = store.repair(info)
+        indexes, _, properties = _state(store.client, collection_name)
+        assert properties.get("dmz.keyed_rows") == "1"
+        assert properties.get("dmz.metadata_columns") == "status,organization_id"
+        if backend.name == "server":
+            assert info.vector_indexed and "vector" in [store.client.describe_index(collection_name, n)["field_name"]
+                                                         for n in indexes]
+        store.load(info)
+        assert "Loaded" in _state(store.client, collection_name)[1]
+        assert store.count() == 0
+        assert store.describe().properties == info.properties  # a second describe sees the repaired collection
+    finally:
+        store.client.drop_collection(collection_name)
+        store.close()
+
+
+def test_load_without_a_vector_index_is_a_config_error_unless_the_connector_may_repair(milvus_server, server_token,
+                                                                                        collection_name):
+    from .conftest import Backend
+
+    backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
+    _interrupted_creation(backend, collection_name)
+    try:
+        store = _store(backend, collection_name, create_collection=False)
+        info = store.describe()
+        assert store.repair(info) is info and not info.vector_indexed  # not ours to repair
+        with pytest.raises(ConfigError, match="has no index on its vector field 'vector'.*create_collection"):
+            store.load(info)
+        store.close()
+        store = _store(backend, collection_name, create_collection=True)
+        store.load(store.describe())  # check: the next sync repairs it, nothing to load yet
+        indexes, load_state, _ = _state(store.client, collection_name)
+        assert "NotLoad" in load_state and indexes == []
+        store.close()
+    finally:
+        with backend.connect() as client:
+            client.drop_collection(collection_name)
+
+
+def test_session_timestamp_adapter_tracks_this_clients_writes(backend, collection_name):
+    """Fails loudly if pymilvus stops keeping (or moves) the per-collection write timestamp that
+    SessionTimestamps reads through its internals: the writer's probes would silently go strong."""
+    import time
+
+    store = _store(backend, collection_name, create_collection=True)
+    try:
+        store.create_collection(4)
+        assert store.write_timestamp() == 0  # nothing written by this client yet
+        row = {"id": "a#0", "vector": [0.1, 0.2, 0.3, 0.4], "text": "t", "_ab_stream": "s", "_ab_record_id": "a",
+               "status": "", "organization_id": 1}
+        store.write([row])
+        first = store.write_timestamp()
+        if backend.name == "lite":  # Milvus Lite returns no mutation timestamps: its probes read strongly
+            assert first == 0 and store.existing_keys(["a#0", "c#0"]) == {"a#0"}
+            return
+        assert first > 0, "pymilvus no longer records the session write timestamp: see SessionTimestamps"
+        physical_ms = first >> 18  # a hybrid timestamp: physical milliseconds, 18 logical bits
+        assert abs(physical_ms / 1000 - time.time()) < 600, first
+        store.write([{**row, "id": "b#0", "_ab_record_id": "b"}])
+        assert store.write_timestamp() > first
+        assert store.existing_keys(["a#0", "b#0", "c#0"], store.write_timestamp()) == {"a#0", "b#0"}
+    finally:
+        store.client.drop_collection(collection_name)
+        store.close()
