@@ -604,6 +604,17 @@ def _int_keys(obj: dict) -> dict:
     return {int(k) if isinstance(k, str) and k.isdigit() else k: v for k, v in obj.items()}
 
 
+DOCKER_SECTION = "## Docker image"  # from bench/docker_bench.py: kept when this script rewrites the page
+
+
+def _write_docs(text: str) -> None:
+    path = REPO / "docs" / "benchmarks.md"
+    old = path.read_text() if path.exists() else ""
+    if DOCKER_SECTION in old:
+        text = text.rstrip("\n") + "\n\n" + old[old.index(DOCKER_SECTION):]
+    path.write_text(text)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (~3 min)")
@@ -615,7 +626,7 @@ def main() -> int:
         results = json.loads(Path(args.render).read_text(), object_hook=_int_keys)
         s = SIZES[results["mode"]]
         command = "python bench/run.py" + (" --quick" if results["mode"] == "quick" else "")
-        (REPO / "docs" / "benchmarks.md").write_text(render(results, s, results["mode"], command))
+        _write_docs(render(results, s, results["mode"], command))
         return 0
     mode = "quick" if args.quick else "full"
     s = SIZES[mode]
@@ -662,7 +673,7 @@ def main() -> int:
         print(f"{name:<{width}}  {value:>14}  {goal:>19}  {status:<7}  {measured}")
     print(f"\ntotal {results['total_s'] / 60:.1f} min; details in {work / 'results.json'}")
     if mode == "full" or args.docs:
-        (REPO / "docs" / "benchmarks.md").write_text(render(results, s, mode, command))
+        _write_docs(render(results, s, mode, command))
         print(f"wrote {REPO / 'docs' / 'benchmarks.md'}")
     for path in work.iterdir():  # keep results.json, configs and logs; drop data files and databases
         if path.suffix in (".jsonl", ".pkl") and not path.name.startswith(("out-", "err-")):
