@@ -65,6 +65,14 @@ def done_figures(stdout: str) -> tuple[int, float]:
     raise SystemExit("docker_bench: the write printed no `done:` line")
 
 
+class Rows(list):
+    """The table's rows, each also logged as it is measured (a later failure keeps the earlier figures)."""
+
+    def append(self, row: tuple[str, str, str]) -> None:
+        log(f"{row[0]}: {row[1]}")
+        super().append(row)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--image", default="airbyte/destination-milvus-zendesk:bench")
@@ -74,7 +82,7 @@ def main() -> int:
     parser.add_argument("--no-build", action="store_true", help="use --image as it is")
     args = parser.parse_args()
     image = args.image
-    rows: list[tuple[str, str, str]] = []
+    rows = Rows()
 
     env = sh(["bash", "scripts/docker_env.sh"], cwd=REPO)
     if env.returncode != 0:
@@ -98,7 +106,7 @@ def main() -> int:
              "du -sk /usr/local/lib/python3*/*-packages/* | sort -rn | head -12"])
     largest = [(int(k), Path(p).name) for k, p in (line.split("\t") for line in du.stdout.splitlines())]
     rows.append(("largest installed packages", ", ".join(f"{n} {k / 1024:.0f} MB" for k, n in largest),
-                 "`du -sk /usr/local/lib/python3*/*-packages/* | sort -rn` in the image"))
+                 "`du -sk /usr/local/lib/python3*/*-packages/* \\| sort -rn` in the image"))
 
     log("spec cold starts")
     starts, empties = [], []
@@ -118,6 +126,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="docker-bench-") as tmp:
         work = Path(tmp)
+        os.chmod(work, 0o755)  # mounted into the container, whose user is uid 1000
         messages = work / "messages.jsonl"
         with open(messages, "w", encoding="utf-8") as fh:
             for message in generate_messages(args.tickets, args.articles, mode="initial", n_orgs=8, state_every=500):
@@ -144,7 +153,8 @@ def main() -> int:
                 started = time.monotonic()
                 proc = subprocess.run(cmd, stdin=stdin, capture_output=True, text=True, cwd=work)
                 wall = time.monotonic() - started
-            assert proc.returncode == 0, proc.stderr[-3000:]
+            if proc.returncode != 0:
+                sys.exit(f"docker_bench: the write {where} failed: {(proc.stdout + proc.stderr)[-2000:]}")
             results[where] = (wall, *done_figures(proc.stdout))
         (cw, cr, cs), (ow, orr, os_) = results["container"], results["outside"]
         rows.append((f"`write`, {records} records (Milvus Lite, local model), records/s",
