@@ -10,7 +10,8 @@ platform runs connectors: `docker run --rm -i IMAGE spec|check|write`, messages 
   (compared with an oracle built from the connector's own chunker), 0 chunks re-embedded, every STATE
   echoed in order; the second sync runs as the platform's rootless workloads do
   (`--user 1000:1000 --cap-drop ALL --security-opt no-new-privileges`, a fsGroup-style volume);
-* the image's user is not root; the secrets of the mounted configs are in no image layer, not in
+* the image's user is uid/gid 1000, not root; with the platform's restrictions the process has no
+  capability, no_new_privs set and a seccomp filter; the secrets of the mounted configs are in no image layer, not in
   `docker history` and not in any container's output (every run here is scanned).
 
 Without a Docker engine (or where no base image can be had) every test here is skipped with the reason;
@@ -87,14 +88,25 @@ def test_spec(image):
         AirbyteMessageSerializer.load(message)
 
 
-def test_the_image_runs_as_a_non_root_user(image):
+def test_the_image_runs_as_a_non_root_user_without_privileges(image):
+    """The image's own user is uid/gid 1000 (what the platform's rootless pods run as), and under the
+    platform's restrictions the process has no capability, cannot gain privileges, and is seccomp-filtered
+    (the engine's default profile, Kubernetes' RuntimeDefault)."""
     user = subprocess.run(["docker", "image", "inspect", "-f", "{{.Config.User}}", image], capture_output=True,
                           text=True, check=True).stdout.strip()
     assert user and user.split(":")[0] not in ("root", "0"), f"image user {user!r}"
-    ids = subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "id", image],
-                         capture_output=True, text=True, timeout=600)
-    assert ids.returncode == 0, ids.stderr
-    assert re.match(r"uid=1000\(airbyte\) gid=1000\(airbyte\)", ids.stdout), ids.stdout
+    seccomp = "seccomp" in subprocess.run(["docker", "info", "--format", "{{json .SecurityOptions}}"],
+                                          capture_output=True, text=True).stdout
+    probe = subprocess.run(["docker", "run", "--rm", "--network", "none", *ROOTLESS[2:], "--entrypoint", "sh", image,
+                            "-c", "id; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status"],
+                           capture_output=True, text=True, timeout=600)
+    assert probe.returncode == 0, probe.stderr
+    assert re.match(r"uid=1000\(airbyte\) gid=1000\(airbyte\)", probe.stdout), probe.stdout
+    status = dict(re.findall(r"^(\w+):\s+(\S+)$", probe.stdout, flags=re.M))
+    assert int(status["CapEff"], 16) == 0, status
+    assert status["NoNewPrivs"] == "1", status
+    if seccomp:
+        assert status["Seccomp"] == "2", status  # 2: a seccomp filter is applied
 
 
 # --- check ---------------------------------------------------------------------------------------------
