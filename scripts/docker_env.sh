@@ -46,7 +46,7 @@ if ! engine_answers; then
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} with apt-get"
-    apt-get update -qq >/dev/null
+    apt-get update -qq >/dev/null || die "apt-get update failed: run it by hand to see why"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
       || die "apt-get install ${missing[*]} failed: run it by hand to see why"
   fi
@@ -79,8 +79,9 @@ debian_mirror() {
 build_rootfs() {
   command -v debootstrap >/dev/null || {
     [ "$(id -u)" = 0 ] || die "debootstrap is missing and installing it needs root: apt-get install debootstrap"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+    apt-get update -qq >/dev/null || die "apt-get update failed: run it by hand to see why"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null \
+      || die "apt-get install debootstrap failed: run it by hand to see why"
   }
   [ "$(id -u)" = 0 ] || die "debootstrap needs root: rerun as root"
   local mirror dir
@@ -95,7 +96,7 @@ build_rootfs() {
   printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s-security bookworm-security main\n' \
     "$mirror" "$mirror" "${mirror%/}" >"$dir/etc/apt/sources.list"
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
-  tar -C "$dir" -c . | docker import --change 'CMD ["bash"]' - "$ROOTFS" >/dev/null
+  tar -C "$dir" -c . | docker import --change 'CMD ["bash"]' - "$ROOTFS" >/dev/null || die "docker import failed"
   rm -rf "$dir"; trap - EXIT
 }
 
