@@ -504,8 +504,12 @@ def table(r: dict[str, Any], s: dict) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+DOCKER_SECTION = "## Docker image"  # from bench/docker_bench.py: kept when this script rewrites the page
+
+
 def write_benchmarks(text: str) -> None:
-    """docs/benchmarks.md from this run, keeping the sections other bench scripts own (bench/query_cli.py's)."""
+    """docs/benchmarks.md from this run, keeping the sections other bench scripts own:
+    bench/query_cli.py's (between its markers) and bench/docker_bench.py's (from DOCKER_SECTION on)."""
     path = REPO / "docs" / "benchmarks.md"
     kept = ""
     if path.exists():
@@ -513,6 +517,8 @@ def write_benchmarks(text: str) -> None:
         start, end = "<!-- query-cli:start -->", "<!-- query-cli:end -->"
         if start in current and end in current:
             kept = "\n" + start + current.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+        if DOCKER_SECTION in current:
+            kept += "\n" + current[current.index(DOCKER_SECTION):].rstrip("\n") + "\n"
     path.write_text(text.rstrip("\n") + "\n" + kept)
 
 
@@ -614,6 +620,8 @@ def render(r: dict[str, Any], s: dict, mode: str, command: str) -> str:
 def _int_keys(obj: dict) -> dict:
     """results.json keeps sizes and concurrency levels as dict keys: JSON turned them into strings."""
     return {int(k) if isinstance(k, str) and k.isdigit() else k: v for k, v in obj.items()}
+
+
 
 
 def main() -> int:

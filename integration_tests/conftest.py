@@ -226,7 +226,8 @@ def rows(backend: Backend, collection: str, expr: str = "", fields: list[str] | 
 
 def pytest_terminal_summary(terminalreporter):
     """The reliability suite's figures (kill points survived, faults injected, fuzz cases, records
-    lost, secrets leaked): printed here and written to docs/reliability.md."""
+    lost, secrets leaked): printed here and written to build/reliability/ (git-ignored), or where
+    DMZ_RELIABILITY_REPORT_DIR says (`docs` updates the committed docs/reliability.md)."""
     module = sys.modules.get("integration_tests.reliability")
     if module is None or not module.FIGURES:
         return
@@ -236,4 +237,4 @@ def pytest_terminal_summary(terminalreporter):
     try:
         module.write_report()
     except (OSError, ValueError, TypeError) as exc:  # a report problem must not fail the session
-        terminalreporter.write_line(f"docs/reliability.md not written: {exc!r}")
+        terminalreporter.write_line(f"{module.REPORT} not written: {exc!r}")

@@ -8,7 +8,9 @@
 * `stored_rows` / `assert_exact`: what the collection holds, compared with the oracle.
 * `FIGURES`: counters the issue asks for (kill points survived, faults injected, fuzz cases tried,
   records lost, secrets leaked), printed at the end of the session and written to
-  docs/reliability.md (see `write_report`, called from conftest's `pytest_terminal_summary`).
+  build/reliability/reliability.md and .json (git-ignored; see `write_report`, called from conftest's
+  `pytest_terminal_summary`). Tests never rewrite tracked files: the committed docs/reliability.md
+  and .json change only when asked, with `DMZ_RELIABILITY_REPORT_DIR=docs` on the pytest command.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ from .conftest import REPO, SECRETS, Backend
 
 PROTOCOL_TYPES = {"LOG", "SPEC", "CONNECTION_STATUS", "STATE", "TRACE", "CONTROL"}
 RESERVED = {"id", "vector", "text", "_ab_stream", "_ab_record_id"}  # fields of a connector-created collection
-REPORT = REPO / "docs" / "reliability.md"
-REPORT_DATA = REPO / "docs" / "reliability.json"
+# where the figures go: an ignored folder unless DMZ_RELIABILITY_REPORT_DIR (e.g. `docs`) says otherwise
+REPORT_DIR = REPO / os.environ.get("DMZ_RELIABILITY_REPORT_DIR", "build/reliability")
+REPORT = REPORT_DIR / "reliability.md"
+REPORT_DATA = REPORT_DIR / "reliability.json"
+PUBLISHED_DATA = REPO / "docs" / "reliability.json"  # the committed figures, the starting point of a merge
 
 # --- figures -------------------------------------------------------------------------------------
 
@@ -94,12 +99,14 @@ def summary_lines() -> list[str]:
 
 
 def write_report() -> None:
-    """Merge this session's per-test figures into docs/reliability.json (a test that ran replaces its own
-    entry, the others keep theirs) and render the totals in docs/reliability.md."""
+    """Merge this session's per-test figures into REPORT_DATA (a test that ran replaces its own entry, the
+    others keep theirs; the first time, the others come from the committed docs/reliability.json) and
+    render the totals in REPORT."""
     if not PER_TEST:
         return
+    source = REPORT_DATA if REPORT_DATA.exists() else PUBLISHED_DATA
     try:
-        data = json.loads(REPORT_DATA.read_text()) if REPORT_DATA.exists() else {}
+        data = json.loads(source.read_text()) if source.exists() else {}
     except ValueError:
         data = {}
     data = {test: entry for test, entry in data.items() if "::" in test and isinstance(entry, dict)  # drop other
@@ -109,7 +116,7 @@ def write_report() -> None:
     for test, entry in PER_TEST.items():
         data[test] = {"figures": {sec: dict(sorted(c.items())) for sec, c in sorted(entry["figures"].items())},
                       "notes": entry["notes"][:20], "updated": stamp}
-    REPORT_DATA.parent.mkdir(exist_ok=True)
+    REPORT_DATA.parent.mkdir(parents=True, exist_ok=True)
     REPORT_DATA.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     totals: dict[str, Counter] = defaultdict(Counter)
     for entry in data.values():
@@ -119,7 +126,9 @@ def write_report() -> None:
            "Written by the reliability suite (`integration_tests/test_crash_resume.py`, `test_milvus_restart.py`, "
            "`test_embedding_faults.py`, `test_fuzz_input.py`, `test_security.py`; shared code in "
            "`integration_tests/reliability.py`) at the end of each pytest session: the totals over the latest "
-           "run of every test (per-test figures in `docs/reliability.json`).", "",
+           "run of every test (per-test figures in `reliability.json` next to this file). A test run writes them to "
+           "the git-ignored `build/reliability/`; `DMZ_RELIABILITY_REPORT_DIR=docs` on the pytest command "
+           "updates the committed copy.", "",
            f"**{headline({k: dict(v) for k, v in totals.items()})}**", "",
            "| section | figure | value |", "|---|---|---|"]
     for section in sorted(totals):

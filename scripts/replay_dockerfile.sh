@@ -2,16 +2,17 @@
 # Replays the Dockerfile's install steps without a Docker engine, then runs the connector through
 # its ENTRYPOINT as the platform would:
 #
-#   * parses the Dockerfile (one stage; FROM pinned by digest; exec-form ENTRYPOINT equal to
+#   * parses the Dockerfile (one stage; FROM, or the default of the ARG it names, pinned by digest; exec-form ENTRYPOINT equal to
 #     AIRBYTE_ENTRYPOINT; a non-root USER) - any instruction it cannot replay faithfully fails;
 #   * creates a fresh venv with the base image's Python version (3.11 for python-connector-base 4.0.x)
 #     standing in for the image's /usr/local, maps container paths into a temp "rootfs", performs
 #     each COPY (honouring .dockerignore) and RUN (only pip/python -m pip and file commands confined
-#     to the rootfs; anything else fails) in order;
+#     to the rootfs or the image's site-packages, i.e. the venv's; anything else fails) in order;
 #   * runs `<ENTRYPOINT> spec` in an empty folder with a clean HOME and validates every stdout line
 #     with the installed airbyte-cdk's AirbyteMessageSerializer (exactly one SPEC), then `check` on a
 #     Milvus Lite file with the offline local model (must be SUCCEEDED).
 #
+# RUN --mount flags are dropped: the only one, the proxy CA secret, is the host's own CA bundle here.
 # One deliberate difference: `--no-cache-dir` is dropped from pip commands, so the replay reuses the
 # pip cache (same packages, fetched faster); pass --keep-cache-flags to keep it.
 #
@@ -144,6 +145,9 @@ class Replay:
         return self.rootfs / path.lstrip("/")
 
     def map_paths(self, text: str) -> str:
+        # the image's site-packages (/usr/local/lib/python3.X/{site,dist}-packages) is the venv's
+        site = str(next((self.venv / "lib").glob("python3*/site-packages"), self.venv / "lib/site-packages"))
+        text = re.sub(r"/usr/local/lib/python3[^/\s]*/[^/\s]*-packages(?=$|[/\s])", lambda _: site, text)
         for prefix in sorted(self.mapped, key=len, reverse=True):
             text = re.sub(rf"(?<![\w/.-]){re.escape(prefix)}(?=$|[/\s\"'])", str(self.host(prefix)), text)
         return text
@@ -174,7 +178,17 @@ class Replay:
         froms = [rest for _, word, rest in steps if word == "FROM"]
         if len(froms) != 1:
             raise ReplayError(f"exactly one FROM expected (multi-stage builds are not replayed), found {len(froms)}")
-        self.base = froms[0].split()[0]
+        args = {}  # ARGs declared before FROM, with their defaults (what `docker build` uses without --build-arg)
+        for _, word, rest in steps:
+            if word == "FROM":
+                break
+            if word == "ARG":
+                name, _, default = rest.partition("=")
+                args[name.strip()] = default.strip().strip('"')
+        self.base = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m.group(1) or m.group(2), ""),
+                           froms[0].split()[0])
+        if not self.base:
+            raise ReplayError(f"FROM {froms[0]}: the ARG it names has no default")
         if not re.search(r"@sha256:[0-9a-f]{64}$", self.base):
             raise ReplayError(f"FROM {self.base} is not pinned by digest (@sha256:<64 hex>)")
         users = [rest for _, word, rest in steps if word == "USER"]
@@ -235,10 +249,20 @@ class Replay:
                 sources.append(src)
         return sources, paths[-1], len(paths) > 2
 
+    @staticmethod
+    def strip_mounts(rest: str) -> str:
+        """RUN --mount=... flags dropped: a secret mount (the proxy CA) is the host's own file here."""
+        while rest.startswith("--mount="):
+            rest = rest.split(None, 1)[1] if " " in rest else ""
+        return rest
+
     def check_run(self, number, rest):
+        rest = self.strip_mounts(rest)
         command = shlex.join(json.loads(rest)) if rest.startswith("[") else rest
         for segment in re.split(r"&&|\|\||;", command):
             words = shlex.split(segment)
+            while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", words[0]):
+                words = words[1:]  # `VAR=value command`: the command is what is checked
             if not words:
                 continue
             if words[0] not in ALLOWED_RUN:
@@ -284,7 +308,7 @@ class Replay:
             words = shlex.split(segment)
             if words and words[0] in FILE_COMMANDS:
                 for word in words[1:]:
-                    if word.startswith("/") and not word.startswith(str(self.rootfs)):
+                    if word.startswith("/") and not word.startswith((str(self.rootfs), str(self.venv))):
                         raise ReplayError(f"line {number}: `{words[0]}` on {word}, outside the replayed rootfs")
         log(f"RUN {command}")
         env = self.step_env()
@@ -305,6 +329,9 @@ class Replay:
 
     def do_label(self, number, rest):
         pass
+
+    def do_arg(self, number, rest):
+        pass  # resolved in validate(); only the ARGs FROM uses are supported
 
     def do_cmd(self, number, rest):
         pass

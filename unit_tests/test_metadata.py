@@ -258,8 +258,12 @@ def test_base_image_is_pinned_and_the_dockerfile_uses_it(metadata):
     base = metadata.connectorBuildOptions.baseImage
     assert re.fullmatch(r"docker\.io/airbyte/python-connector-base:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", base), base
     dockerfile = (ROOT / "Dockerfile").read_text()
+    # `ARG BASE_IMAGE=<pinned base>` then `FROM ${BASE_IMAGE}`: the default is the pinned base (a
+    # stand-in is passed with --build-arg only where Docker Hub is unreachable, scripts/docker_env.sh)
     [from_line] = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
-    assert from_line.split()[1] == base
+    assert from_line.split()[1] == "${BASE_IMAGE}"
+    [arg_line] = [line for line in dockerfile.splitlines() if line.startswith("ARG BASE_IMAGE=")]
+    assert arg_line.split("=", 1)[1] == base
     labels = dict(re.findall(r"^LABEL (\S+)=(\S+)$", dockerfile, flags=re.M))
     assert labels == {"io.airbyte.name": metadata.dockerRepository, "io.airbyte.version": metadata.dockerImageTag}
 
