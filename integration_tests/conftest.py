@@ -181,6 +181,11 @@ class Run:
         return [m["state"] for m in self.of_type("STATE")]
 
     @property
+    def status(self) -> dict[str, Any]:
+        [message] = self.of_type("CONNECTION_STATUS")
+        return message["connectionStatus"]
+
+    @property
     def errors(self) -> list[dict[str, Any]]:
         return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"].get("type") == "ERROR"]
 

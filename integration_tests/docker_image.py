@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 import pytest
 
-from .conftest import SECRETS
+from .conftest import SECRETS, Run
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE = os.environ.get("DMZ_TEST_IMAGE", "airbyte/destination-milvus-zendesk:dev")
@@ -101,25 +101,6 @@ def has_default_network() -> bool:
 
 
 # --- running containers ------------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    returncode: int
-    messages: list[dict[str, Any]]
-    stdout: str
-    stderr: str
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["type"] == kind]
-
-    @property
-    def status(self) -> dict[str, Any]:
-        [message] = self.of_type("CONNECTION_STATUS")
-        return message["connectionStatus"]
-
-    def logs(self) -> list[str]:
-        return [m["log"]["message"] for m in self.of_type("LOG")]
 
 
 def docker_run(image: str, args: Iterable[str], *, flags: Iterable[str] = (), stdin: bytes = b"",
