@@ -8,14 +8,12 @@ at the boundary, into one-line messages that say what to check, without secrets.
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import logging
 import os
 import socket
 import ssl
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlparse
@@ -33,14 +31,11 @@ from pymilvus.grpc_gen import common_pb2
 
 from .config import IndexingConfig, NoAuth, TokenAuth, UsernamePasswordAuth
 from .errors import ConfigError, ServiceError, TransientError
+from .schema import (CHUNK, COLUMNS_PROPERTY, GENERATION, KEYED_PROPERTY, MAX_TEXT_BYTES,  # noqa: F401 - re-exported
+                     MODEL_PROPERTY, RECORD_ID, STREAM, TEXT_HASH, WRITE_ID, row_key)
 
 logger = logging.getLogger("airbyte")
 
-MODEL_PROPERTY = "dmz.embedding_model"  # collection property recording the embedding model
-# "1": every row that carries a record id is keyed by (record, chunk), so a record's stored rows can be
-# probed by primary key. Set on collections this connector creates; "0" once an append stream with a
-# primary key (random keys) writes into it. Absent (hand-made collections): the writer never relies on it.
-KEYED_PROPERTY = "dmz.keyed_rows"
 # Metadata the support form filters on (`status in [...] and organization_id == N`), stored as typed,
 # indexed fields in collections this connector creates: a filter on a dynamic field parses every
 # row's JSON (~0.2 s per search at 100k rows on milvus 2.3). Milvus 2.3 has no nullable fields and
@@ -48,19 +43,11 @@ KEYED_PROPERTY = "dmz.keyed_rows"
 # a value no record can have: Zendesk organization ids are positive, so NO_ORGANIZATION_ID never
 # collides with a real organization (0 did, and a filter on organization 0 found every ticket without one).
 # The property lists them; a record's field of that name fills the column instead of being renamed.
-COLUMNS_PROPERTY = "dmz.metadata_columns"
 NO_ORGANIZATION_ID = -1
 METADATA_COLUMNS: dict[str, tuple[DataType, Any]] = {"status": (DataType.VARCHAR, ""),
                                                      "organization_id": (DataType.INT64, NO_ORGANIZATION_ID)}
 COLUMN_VARCHAR_LENGTH = 256
-STREAM = "_ab_stream"
-RECORD_ID = "_ab_record_id"
-CHUNK = "_ab_chunk"
-TEXT_HASH = "_ab_hash"
-WRITE_ID = "_ab_write"
-GENERATION = "_ab_gen"
 VARCHAR_PK_LENGTH = 512
-MAX_TEXT_BYTES = 65_535
 IDS_PER_FILTER = 500
 DATABASE_NOT_FOUND = 800  # Milvus error code
 QUERY_LIMIT = 16_384  # Milvus's maximum query result window
@@ -91,6 +78,19 @@ class CollectionInfo:
         """Typed fields filled from the record field of the same name (see METADATA_COLUMNS)."""
         names = [n for n in self.properties.get(COLUMNS_PROPERTY, "").split(",") if n in METADATA_COLUMNS]
         return {n: self.fields[n] for n in names if self.fields.get(n) == METADATA_COLUMNS[n][0]}
+
+    @property
+    def keyed(self) -> bool:
+        """Rows with a record id are keyed by (record, chunk): stored rows can be probed by key."""
+        return not self.auto_id and self.properties.get(KEYED_PROPERTY) == "1"
+
+    @property
+    def int_keys(self) -> bool:
+        return self.pk_type == DataType.INT64
+
+    def text_limit(self, text_field: str) -> int:
+        """Bytes the text field holds (its max_length, else Milvus's VARCHAR maximum)."""
+        return int(self.field_params.get(text_field, {}).get("max_length", MAX_TEXT_BYTES) or MAX_TEXT_BYTES)
 
     @property
     def reserved_names(self) -> set[str]:
@@ -485,12 +485,7 @@ class MilvusStore:
         info = self._described()
         if info.auto_id:
             return None
-        basis = f"{record_id}#{chunk_index}" if record_id is not None else uuid.uuid4().hex
-        if info.pk_type == DataType.INT64:
-            return int.from_bytes(hashlib.blake2b(basis.encode(), digest_size=8).digest(), "big") & ((1 << 63) - 1)
-        if len(basis.encode()) > info.pk_max_length:
-            return hashlib.sha256(basis.encode()).hexdigest()[: info.pk_max_length]
-        return basis
+        return row_key(record_id, chunk_index, int_keys=info.pk_type == DataType.INT64, max_length=info.pk_max_length)
 
     # --- writes -------------------------------------------------------------------------------
 
