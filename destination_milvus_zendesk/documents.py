@@ -208,31 +208,62 @@ def _nesting(data: bytes) -> int:
     return max(itertools.accumulate(1 if byte in b"[{" else -1 for byte in brackets))
 
 
+def _containers_clean(selected: dict[str, Any]) -> bool:
+    """Most values need no bounding (Zendesk records rarely do): scalars are checked inline, and one
+    C-level check of all containers together (mostly small: via, custom_fields, tags, ...) usually
+    proves them unchanged; anything else goes through _bounded, value by value."""
+    containers = [v for v in selected.values() if type(v) is dict or type(v) is list]
+    data = _clean_json(containers) if containers else b"[]"
+    return data is not None and len(data) <= MAX_VALUE_CHARS and _nesting(data) <= MAX_DEPTH + 1  # +1: the list
+
+
+def _plain(value: Any, clean_containers: bool) -> bool:
+    """Can `value` be stored as it is (no capping, replacing or converting)?"""
+    kind = type(value)
+    if kind is str:
+        return len(value) <= MAX_VALUE_CHARS and "\x00" not in value and (value.isascii() or _utf8_ok(value))
+    if kind is int:
+        return INT64_MIN <= value <= INT64_MAX
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict or kind is list:
+        return clean_containers
+    return value is None or kind is bool
+
+
 def _bounded(value: Any, name: str, warnings: list[Notice], depth: int = 0) -> Any:
     """Strings capped, lone surrogates replaced, nesting capped (Milvus JSON depth) — with warnings."""
     if depth == 0 and isinstance(value, (dict, list)) and _unchanged_by_bounding(value):
         return value
     if isinstance(value, str):
-        value = clean_string(value)
-        if len(value) > MAX_VALUE_CHARS:
-            warnings.append(Notice(f"metadata field '{name}' truncated",
-                                   f" from {len(value)} to {MAX_VALUE_CHARS} characters"))
-            return value[:MAX_VALUE_CHARS]
-        return value
+        return _bounded_string(value, name, warnings)
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         warnings.append(Notice(f"metadata field '{name}' held a non-finite number; stored as null"))
         return None
-    if isinstance(value, (dict, list)) and depth >= 8:
-        warnings.append(Notice(f"metadata field '{name}' nested deeper than 8 levels; stored as a JSON string"))
-        return _bounded(json.dumps(value, ensure_ascii=False), name, warnings, depth)
-    if isinstance(value, dict):
-        return {clean_string(str(k)): _bounded(v, name, warnings, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_bounded(v, name, warnings, depth + 1) for v in value]
+    if isinstance(value, (dict, list)):
+        return _bounded_container(value, name, warnings, depth)
     if type(value) is int and not INT64_MIN <= value <= INT64_MAX:  # pymilvus refuses the whole batch
         warnings.append(Notice(f"metadata field '{name}' held an integer beyond 64 bits; stored as a string"))
         return str(value)
     return value
+
+
+def _bounded_string(value: str, name: str, warnings: list[Notice]) -> str:
+    value = clean_string(value)
+    if len(value) > MAX_VALUE_CHARS:
+        warnings.append(Notice(f"metadata field '{name}' truncated",
+                               f" from {len(value)} to {MAX_VALUE_CHARS} characters"))
+        return value[:MAX_VALUE_CHARS]
+    return value
+
+
+def _bounded_container(value: dict | list, name: str, warnings: list[Notice], depth: int) -> Any:
+    if depth >= 8:
+        warnings.append(Notice(f"metadata field '{name}' nested deeper than 8 levels; stored as a JSON string"))
+        return _bounded(json.dumps(value, ensure_ascii=False), name, warnings, depth)
+    if isinstance(value, dict):
+        return {clean_string(str(k)): _bounded(v, name, warnings, depth + 1) for k, v in value.items()}
+    return [_bounded(v, name, warnings, depth + 1) for v in value]
 
 
 # --- the processor -----------------------------------------------------------------------------
@@ -276,40 +307,35 @@ class DocumentBuilder:
         return "\n".join(parts) if self.embed_field_names else "\n\n".join(parts)
 
     def _metadata(self, data: dict[str, Any], warnings: list[Notice]) -> dict[str, Any]:
-        if self.metadata_fields:
-            selected: dict[str, Any] = {}
-            for path in self.metadata_fields:
-                values = select_path(data, path)
-                if values:
-                    selected[path] = values[0] if ("*" not in path and len(values) == 1) else values
-        else:
-            selected = {k: v for k, v in data.items() if k != self.vector_source_field}
-        # Most values need no bounding (Zendesk records rarely do): scalars are checked inline, and one
-        # C-level check of all containers together (mostly small: via, custom_fields, tags, ...) usually
-        # proves them unchanged; anything else goes through _bounded, value by value.
-        containers = [v for v in selected.values() if type(v) is dict or type(v) is list]
-        data = _clean_json(containers) if containers else b"[]"
-        clean = data is not None and len(data) <= MAX_VALUE_CHARS and _nesting(data) <= MAX_DEPTH + 1  # +1: the list
+        selected = self._selected(data)
+        clean = _containers_clean(selected)
         out: dict[str, Any] = {}
-        targets = self._targets
         for name, value in selected.items():
-            target = targets.get(name)
-            if target is None:
-                target = targets[name] = self._target(name)
-            while target in out:
-                target = "_" + target
-                while target in self.reserved or target.startswith(BOOKKEEPING_PREFIX):
-                    target = "_" + target
-            kind = type(value)
-            if (value is None or kind is bool or (kind is int and INT64_MIN <= value <= INT64_MAX)
-                    or (kind is str and len(value) <= MAX_VALUE_CHARS and "\x00" not in value
-                        and (value.isascii() or _utf8_ok(value)))
-                    or (kind is float and math.isfinite(value))
-                    or (clean and (kind is dict or kind is list))):
-                out[target] = value
-            else:
-                out[target] = _bounded(value, target, warnings)
+            target = self._free_target(name, out)
+            out[target] = value if _plain(value, clean) else _bounded(value, target, warnings)
         return _fit_budget(out, warnings)
+
+    def _selected(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The record's metadata fields: the configured paths, or every field but the vector source."""
+        if not self.metadata_fields:
+            return {k: v for k, v in data.items() if k != self.vector_source_field}
+        selected: dict[str, Any] = {}
+        for path in self.metadata_fields:
+            values = select_path(data, path)
+            if values:
+                selected[path] = values[0] if ("*" not in path and len(values) == 1) else values
+        return selected
+
+    def _free_target(self, name: str, out: dict[str, Any]) -> str:
+        """The stored name of a record field, not yet taken by another field of this record."""
+        target = self._targets.get(name)
+        if target is None:
+            target = self._targets[name] = self._target(name)
+        while target in out:
+            target = "_" + target
+            while target in self.reserved or target.startswith(BOOKKEEPING_PREFIX):
+                target = "_" + target
+        return target
 
     def _target(self, name: str) -> str:
         """The stored name of a record field (before collisions with other fields of the record)."""
