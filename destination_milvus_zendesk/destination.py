@@ -154,36 +154,41 @@ class DestinationMilvusZendesk(StrictInputDestination):
         records without a trace. Bytes that are not UTF-8 are replaced (U+FFFD) and reported.
         """
         source = getattr(input_stream, "buffer", None) or input_stream
-        number = 0
-        for raw in source:
-            number += 1
-            if isinstance(raw, bytes):
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    line = raw.decode("utf-8", "replace")
-                    logger.warning(f"Line {number}: bytes that are not UTF-8 were replaced by U+FFFD.")
-            else:
-                line = raw
-            if not line.strip():
-                continue
-            try:
-                payload = orjson.loads(line)
-                if _LONG_DIGITS.search(line):  # orjson turns integers beyond 64 bits into (rounded) floats:
-                    payload = json.loads(line)  # ids 2**70 + 1 and 2**70 + 2 would become one record
-            except orjson.JSONDecodeError as exc:
-                payload = _lenient_json(line, exc, number)
-            try:
-                message = AirbyteMessageSerializer.load(payload)
-            except Exception as exc:  # noqa: BLE001 - the serializer raises many types
-                raise traced(InputError(f"Line {number} of the input is not an Airbyte message "
-                                        f"({type(exc).__name__}: {_error_detail(exc)}).")) from None
-            if (message.type == Type.RECORD and message.record is None) or (
-                    message.type == Type.STATE and message.state is None):
-                kind = message.type.value
-                raise traced(InputError(f"Line {number} of the input is not an Airbyte message ({kind} "
-                                        f"without its '{kind.lower()}' object).")) from None
-            yield InputLine(number, message)
+        for number, raw in enumerate(source, 1):
+            line = _decoded(raw, number)
+            if line.strip():
+                yield InputLine(number, _message(line, number))
+
+
+def _decoded(raw: bytes | str, number: int) -> str:
+    if not isinstance(raw, bytes):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        logger.warning(f"Line {number}: bytes that are not UTF-8 were replaced by U+FFFD.")
+        return raw.decode("utf-8", "replace")
+
+
+def _message(line: str, number: int) -> AirbyteMessage:
+    """One input line as an Airbyte message; anything else stops the sync naming the line."""
+    try:
+        payload = orjson.loads(line)
+        if _LONG_DIGITS.search(line):  # orjson turns integers beyond 64 bits into (rounded) floats:
+            payload = json.loads(line)  # ids 2**70 + 1 and 2**70 + 2 would become one record
+    except orjson.JSONDecodeError as exc:
+        payload = _lenient_json(line, exc, number)
+    try:
+        message = AirbyteMessageSerializer.load(payload)
+    except Exception as exc:  # noqa: BLE001 - the serializer raises many types
+        raise traced(InputError(f"Line {number} of the input is not an Airbyte message "
+                                f"({type(exc).__name__}: {_error_detail(exc)}).")) from None
+    if (message.type == Type.RECORD and message.record is None) or (
+            message.type == Type.STATE and message.state is None):
+        kind = message.type.value
+        raise traced(InputError(f"Line {number} of the input is not an Airbyte message ({kind} "
+                                f"without its '{kind.lower()}' object).")) from None
+    return message
 
 
 def _error_detail(exc: BaseException) -> str:
