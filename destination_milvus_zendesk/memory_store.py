@@ -73,8 +73,9 @@ class MemoryStore:
     def delete_records_in_tag(self, record_ids: list[str], tag: str, keep_write_id: str) -> None:
         self.calls.append(("delete_records_in_tag", tuple(record_ids), tag, keep_write_id))
         ids = set(record_ids)
+        # as in Milvus, a comparison with a missing field is false: a row without a write id stays
         self._remove(lambda r: r.get(RECORD_ID) in ids and r.get(GENERATION) == tag
-                     and r.get(WRITE_ID) != keep_write_id)
+                     and WRITE_ID in r and r[WRITE_ID] != keep_write_id)
 
     def delete_stream_rows_except(self, stream: str, tag: str) -> None:
         self.calls.append(("delete_stream_rows_except", stream, tag))
