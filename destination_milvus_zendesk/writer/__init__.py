@@ -32,7 +32,7 @@ import gc
 import queue
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
@@ -130,6 +130,10 @@ class Writer:
             yield from self.report.drain()
             self._prepare_pool.shutdown(wait=False, cancel_futures=True)
             self.preparer.embed_pool.shutdown(wait=False, cancel_futures=True)
+            if self.preparer.empty_at_start is not None:
+                # the start-of-sync count may still be running when the input fails at once: the caller
+                # closes the store next, and Milvus Lite then logs a call after its shutdown to stderr
+                wait([self.preparer.empty_at_start])
         if self.apply.error is not None:
             raise self.apply.error
         yield from self.report.summary()
