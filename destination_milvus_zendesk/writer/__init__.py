@@ -28,12 +28,10 @@ the fields: the sync mode decides, and the run's own random id is the tag.
 
 from __future__ import annotations
 
-import gc
 import queue
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from typing import Iterable, Iterator
 
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, Level, Type
@@ -56,10 +54,6 @@ __all__ = ["Writer", "InputLine", "SeenRecords", "StreamPlan", "Stats", "Prepare
 PREPARE_WORKERS = 3
 WRITE_CONCURRENCY = 2  # batches written at once (sharing no record), Milvus server only
 LOCAL_BATCH_CHUNKS = 512  # chunks per batch when embedding in-process (fake, local, from_field)
-# Every record allocates hundreds of containers that live until their batch is written; at the default
-# gen-0 threshold the cyclic GC rescans the queued batches over and over (~10% of CPU). Raised for the
-# duration of `run` only, and restored after (see `_gc_threshold`).
-GC_GEN0_THRESHOLD = 50_000
 
 
 class Writer:
@@ -89,8 +83,7 @@ class Writer:
 
         Messages may come as `InputLine`s, carrying the input line each was read at (errors name it);
         plain messages are numbered by their position."""
-        with _gc_threshold(GC_GEN0_THRESHOLD):
-            yield from self._run(numbered(messages))
+        yield from self._run(numbered(messages))
 
     def _wire(self) -> None:
         """The parts of one run: which rows can be probed by key is settled first (a store step)."""
@@ -197,14 +190,3 @@ class Writer:
                 return
             except queue.Full:
                 continue
-
-
-@contextmanager
-def _gc_threshold(gen0: int) -> Iterator[None]:
-    """Raises the gen-0 collection threshold for the duration of a run and restores it afterwards."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], gen0), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
