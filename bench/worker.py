@@ -109,41 +109,32 @@ def cmd_capture(args: argparse.Namespace) -> None:
     from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer
 
     from destination_milvus_zendesk.embedding.factory import create_embedder
+    from destination_milvus_zendesk.memory_store import MemoryStore
     from destination_milvus_zendesk.milvus_store import MilvusStore
     from destination_milvus_zendesk.writer import Writer
 
     cfg = _config(args.config)
     embedder = create_embedder(cfg)
-    captured: list[dict[str, Any]] = []
     vector_field = cfg.indexing.vector_field
 
-    class Capture(MilvusStore):
-        def write(self, rows):  # noqa: D102
-            for row in rows:
-                row = dict(row)
-                row[vector_field] = np.asarray(row[vector_field], dtype=np.float32)
-                captured.append(row)
-
-        def delete(self, filter_expr):  # noqa: D102
-            pass
-
-        def existing_keys(self, keys, guarantee_ts=0):  # noqa: D102
-            return set()
-
-        def stored_chunks(self, record_ids):  # noqa: D102
-            return {}
+    def keep(row: dict[str, Any]) -> dict[str, Any]:
+        row = dict(row)
+        row[vector_field] = np.asarray(row[vector_field], dtype=np.float32)
+        return row
 
     _fresh_collection(cfg, embedder.dimensions)
-    store = Capture(cfg.indexing, write_batch_rows=cfg.write_batch_rows, write_batch_bytes=cfg.write_batch_bytes)
-    store.connect()
-    store.load(store.describe())
+    milvus = MilvusStore(cfg.indexing, write_batch_rows=cfg.write_batch_rows, write_batch_bytes=cfg.write_batch_bytes)
+    milvus.connect()
+    info = milvus.describe()
+    milvus.close()
+    store = MemoryStore(info, keep=keep)  # the collection's schema, the rows kept in memory
     with open(args.catalog) as fh:
         catalog = ConfiguredAirbyteCatalogSerializer.load(json.load(fh))
     with open(args.input, "rb") as fh:
         messages = (AirbyteMessageSerializer.load(orjson.loads(line)) for line in fh if line.strip())
         for _ in Writer(cfg, store, embedder, catalog).run(messages):
             pass
-    store.close()
+    captured = list(store.rows.values())
     with open(args.out, "wb") as fh:
         pickle.dump(captured, fh, protocol=pickle.HIGHEST_PROTOCOL)
     _write({"rows": len(captured)}, args.result)

@@ -2,7 +2,9 @@
 
 - `Destination._parse_input_stream` (private): the hook `write`'s input goes through. The CDK's
   default skips lines it cannot parse; a destination that skips records loses them without a trace,
-  so `StrictInputDestination` routes the hook to `parse_input`, which subclasses implement.
+  so `StrictInputDestination` routes the hook to `parse_input`, which subclasses implement. The CDK
+  hands what the hook returns to `write` untouched, so `parse_input` may yield messages wrapped
+  with their line numbers.
 - `airbyte_cdk.logger.PRINT_BUFFER` (module internal): the buffer the CDK's log handler writes
   through, under its lock. A message written to stdout under the same lock cannot interleave with
   a log line another thread flushes.

@@ -176,27 +176,37 @@ class Chunker:
             current, size = list(carried), sum(t for _, t in carried)
             n_carried = len(current)
             if current and size + pieces[i][1] > self.chunk_size:
-                current, size, n_carried = [], 0, 0
-            current.append(pieces[i])
-            size += pieces[i][1]
-            i += 1
-            while i < len(pieces) and size + pieces[i][1] <= self.chunk_size:
-                current.append(pieces[i])
-                size += pieces[i][1]
-                i += 1
-            text = "".join(p for p, _ in current)
-            tokens = self.count(text)
-            while tokens > self.chunk_size and len(current) > 1:
-                if len(current) - n_carried > 1:
-                    current.pop()
-                    i -= 1
-                else:
-                    current, n_carried = current[n_carried:], 0
-                text = "".join(p for p, _ in current)
-                tokens = self.count(text)
+                current, n_carried = [], 0
+            i = self._fill(pieces, i, current)
+            text, tokens, i = self._fit(current, n_carried, i)
             chunks.append((text, tokens))
             carried = self._overlap_tail(current) if self.overlap and i < len(pieces) else []
         return chunks
+
+    def _fill(self, pieces: list[tuple[str, int]], i: int, current: list[tuple[str, int]]) -> int:
+        """Adds pieces[i] and then as many following pieces as fit by their token sums; returns the next index."""
+        size = sum(t for _, t in current) + pieces[i][1]
+        current.append(pieces[i])
+        i += 1
+        while i < len(pieces) and size + pieces[i][1] <= self.chunk_size:
+            current.append(pieces[i])
+            size += pieces[i][1]
+            i += 1
+        return i
+
+    def _fit(self, current: list[tuple[str, int]], n_carried: int, i: int) -> tuple[str, int, int]:
+        """Drops trailing new pieces (then the carried overlap) until the joined text fits; (text, tokens, next index)."""
+        text = "".join(p for p, _ in current)
+        tokens = self.count(text)
+        while tokens > self.chunk_size and len(current) > 1:
+            if len(current) - n_carried > 1:
+                current.pop()
+                i -= 1
+            else:
+                current[:], n_carried = current[n_carried:], 0
+            text = "".join(p for p, _ in current)
+            tokens = self.count(text)
+        return text, tokens, i
 
     def _overlap_tail(self, pieces: list[tuple[str, int]]) -> list[tuple[str, int]]:
         tail: list[tuple[str, int]] = []

@@ -332,6 +332,17 @@ def _config_path(raw: Any, loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def _without_null_option(node: dict[str, Any]) -> dict[str, Any]:
+    """`anyOf: [X, null]` (pydantic's Optional) as X itself; several options left become `oneOf`."""
+    if "anyOf" in node and any(isinstance(o, dict) and o.get("type") == "null" for o in node["anyOf"]):
+        options = [o for o in node.pop("anyOf") if o.get("type") != "null"]
+        if len(options) == 1:
+            node = {**options[0], **node}
+        else:
+            node["oneOf"] = options
+    return node
+
+
 def spec_schema() -> dict[str, Any]:
     """JSON schema for the spec: references inlined, pydantic's discriminator objects removed."""
     schema = ConnectorConfig.model_json_schema()
@@ -343,14 +354,7 @@ def spec_schema() -> dict[str, Any]:
                 target = copy.deepcopy(defs[node["$ref"].split("/")[-1]])
                 extra = {k: v for k, v in node.items() if k != "$ref"}
                 return inline({**target, **extra})
-            node = {k: inline(v) for k, v in node.items() if k != "discriminator"}
-            if "anyOf" in node and any(isinstance(o, dict) and o.get("type") == "null" for o in node["anyOf"]):
-                options = [o for o in node.pop("anyOf") if o.get("type") != "null"]
-                if len(options) == 1:
-                    node = {**options[0], **node}
-                else:
-                    node["oneOf"] = options
-            return node
+            return _without_null_option({k: inline(v) for k, v in node.items() if k != "discriminator"})
         if isinstance(node, list):
             return [inline(v) for v in node]
         return node

@@ -15,8 +15,9 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from .config import parse_config
+from .config import ConnectorConfig, parse_config
 from .query import SupportSearch, render
 
 SAMPLE = resources.files("destination_milvus_zendesk") / "sample_data"
@@ -64,25 +65,40 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config_path = Path(args.config).resolve()
     config = parse_config(json.loads(config_path.read_text()))
-    stamp = Path(f"{config.indexing.host}.demo-sync") if config.indexing.is_lite else None
-    fingerprint = _fingerprint(config_path)
     print(f"== 1. write: the bundled Zendesk sample -> {config.indexing.host} (collection "
           f"'{config.indexing.collection}', embedding '{config.embedding.mode}')")
-    if (stamp is not None and not args.fresh and Path(config.indexing.host).exists() and stamp.exists()
+    _sync_once(config, config_path, keep=args.keep, fresh=args.fresh)
+    org = _lookups(config)
+    print("\n== 3. open the support form in a browser:")
+    print(f"   SUPPORT_FORM_CONFIG={args.config} .venv/bin/streamlit run destination_milvus_zendesk/support_form.py")
+    print("   (with a .db file the form opens it per lookup: a re-sync can run while the form is open)")
+    print(f"   (query from the shell: .venv/bin/python -m destination_milvus_zendesk.query \"text\" --org "
+          f"{org} --config {args.config})")
+    return 0
+
+
+def _sync_once(config: ConnectorConfig, config_path: Path, *, keep: bool, fresh: bool) -> None:
+    """Syncs the sample, unless this Lite file already holds it (same sample, config and connector version)."""
+    stamp = Path(f"{config.indexing.host}.demo-sync") if config.indexing.is_lite else None
+    fingerprint = _fingerprint(config_path)
+    if (stamp is not None and not fresh and Path(config.indexing.host).exists() and stamp.exists()
             and stamp.read_text() == fingerprint):
         # a second run: same sample, same config, same connector version; nothing to embed again
         print(f"Already synced: {config.indexing.host} holds this sample (--fresh syncs it again).")
-    else:
-        if config.indexing.is_lite and not args.keep:
-            data = Path(config.indexing.host)
-            data.parent.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(data, ignore_errors=True) if data.is_dir() else data.unlink(missing_ok=True)
-        if stamp is not None:
-            stamp.unlink(missing_ok=True)
-        sync(config_path)
-        if stamp is not None:
-            stamp.write_text(fingerprint)
+        return
+    if config.indexing.is_lite and not keep:
+        data = Path(config.indexing.host)
+        data.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(data, ignore_errors=True) if data.is_dir() else data.unlink(missing_ok=True)
+    if stamp is not None:
+        stamp.unlink(missing_ok=True)
+    sync(config_path)
+    if stamp is not None:
+        stamp.write_text(fingerprint)
 
+
+def _lookups(config: ConnectorConfig) -> Any:
+    """Three support-form lookups on the synced sample; returns the organization of the first."""
     queries = json.loads((SAMPLE / "eval_queries.json").read_text())
     howto = queries["articles"][0]
     # an organization that never filed a ticket on the how-to's topic, so the articles answer it
@@ -101,13 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   customer: {case['text']}")
         print("   " + render(answer).replace("\n", "\n   "))
     search.close()  # releases the Milvus Lite file for the form and the CLI
-
-    print("\n== 3. open the support form in a browser:")
-    print(f"   SUPPORT_FORM_CONFIG={args.config} .venv/bin/streamlit run destination_milvus_zendesk/support_form.py")
-    print("   (with a .db file the form opens it per lookup: a re-sync can run while the form is open)")
-    print(f"   (query from the shell: .venv/bin/python -m destination_milvus_zendesk.query \"text\" --org "
-          f"{cases[0][1]['organization_id']} --config {args.config})")
-    return 0
+    return cases[0][1]["organization_id"]
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from .embedding.base import Embedder
 from .embedding.factory import create_embedder
 from .errors import ConfigError, ConnectorError, InputError
 from .milvus_store import MODEL_PROPERTY, CollectionInfo, MilvusStore, check_collection
-from .writer import Writer
+from .writer import InputLine, Writer
 
 logger = logging.getLogger("airbyte")
 DOCS_URL = "https://github.com/destination-milvus-zendesk/destination-milvus-zendesk/blob/main/docs/milvus-zendesk.md"
@@ -39,9 +39,6 @@ def validate_collection(info: CollectionInfo, embedder: Embedder, cfg: Connector
 
 
 class DestinationMilvusZendesk(StrictInputDestination):
-    def __init__(self) -> None:
-        self.line_number = 0
-
     def run(self, args: list[str]) -> None:
         """The CDK's run, except that each message leaves in ONE write, under the lock of the CDK's log
         buffer: print() writes the text and the newline separately, and a log line flushed by another
@@ -116,7 +113,8 @@ class DestinationMilvusZendesk(StrictInputDestination):
     # --- write ----------------------------------------------------------------------------------
 
     def write(self, config: Mapping[str, Any], configured_catalog: ConfiguredAirbyteCatalog,
-              input_messages: Iterable[AirbyteMessage]) -> Iterable[AirbyteMessage]:
+              input_messages: Iterable[AirbyteMessage | InputLine]) -> Iterable[AirbyteMessage]:
+        """`input_messages`: what `parse_input` yields (messages with their line numbers), or plain messages."""
         store = None
         try:
             cfg = parse_config(dict(config))
@@ -136,7 +134,7 @@ class DestinationMilvusZendesk(StrictInputDestination):
             validate_collection(info, embedder, cfg)
             if not info.properties.get(MODEL_PROPERTY):
                 store.set_model(embedder.model_id)
-            writer = Writer(cfg, store, embedder, configured_catalog, line_number=lambda: self.line_number)
+            writer = Writer(cfg, store, embedder, configured_catalog)
             yield from writer.run(input_messages)
         except ConnectorError as exc:
             raise traced(exc) from None
@@ -146,43 +144,51 @@ class DestinationMilvusZendesk(StrictInputDestination):
 
     # --- strict input -----------------------------------------------------------------------------
 
-    def parse_input(self, input_stream: io.TextIOWrapper) -> Iterator[AirbyteMessage]:
+    def parse_input(self, input_stream: io.TextIOWrapper) -> Iterator[InputLine]:
         """Every line must be an Airbyte message: a bad one stops the sync with its line number.
+
+        Each message comes with its line number (`InputLine`), which `write` hands to the writer as is:
+        the writer reads ahead in a thread, so errors it finds later still name the right line.
 
         The CDK's default logs and skips lines it cannot parse; for a destination that would lose
         records without a trace. Bytes that are not UTF-8 are replaced (U+FFFD) and reported.
         """
         source = getattr(input_stream, "buffer", None) or input_stream
-        self.line_number = 0
-        for raw in source:
-            self.line_number += 1
-            if isinstance(raw, bytes):
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    line = raw.decode("utf-8", "replace")
-                    logger.warning(f"Line {self.line_number}: bytes that are not UTF-8 were replaced by U+FFFD.")
-            else:
-                line = raw
-            if not line.strip():
-                continue
-            try:
-                payload = orjson.loads(line)
-                if _LONG_DIGITS.search(line):  # orjson turns integers beyond 64 bits into (rounded) floats:
-                    payload = json.loads(line)  # ids 2**70 + 1 and 2**70 + 2 would become one record
-            except orjson.JSONDecodeError as exc:
-                payload = _lenient_json(line, exc, self.line_number)
-            try:
-                message = AirbyteMessageSerializer.load(payload)
-            except Exception as exc:  # noqa: BLE001 - the serializer raises many types
-                raise traced(InputError(f"Line {self.line_number} of the input is not an Airbyte message "
-                                        f"({type(exc).__name__}: {_error_detail(exc)}).")) from None
-            if (message.type == Type.RECORD and message.record is None) or (
-                    message.type == Type.STATE and message.state is None):
-                kind = message.type.value
-                raise traced(InputError(f"Line {self.line_number} of the input is not an Airbyte message ({kind} "
-                                        f"without its '{kind.lower()}' object).")) from None
-            yield message
+        for number, raw in enumerate(source, 1):
+            line = _decoded(raw, number)
+            if line.strip():
+                yield InputLine(number, _message(line, number))
+
+
+def _decoded(raw: bytes | str, number: int) -> str:
+    if not isinstance(raw, bytes):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        logger.warning(f"Line {number}: bytes that are not UTF-8 were replaced by U+FFFD.")
+        return raw.decode("utf-8", "replace")
+
+
+def _message(line: str, number: int) -> AirbyteMessage:
+    """One input line as an Airbyte message; anything else stops the sync naming the line."""
+    try:
+        payload = orjson.loads(line)
+        if _LONG_DIGITS.search(line):  # orjson turns integers beyond 64 bits into (rounded) floats:
+            payload = json.loads(line)  # ids 2**70 + 1 and 2**70 + 2 would become one record
+    except orjson.JSONDecodeError as exc:
+        payload = _lenient_json(line, exc, number)
+    try:
+        message = AirbyteMessageSerializer.load(payload)
+    except Exception as exc:  # noqa: BLE001 - the serializer raises many types
+        raise traced(InputError(f"Line {number} of the input is not an Airbyte message "
+                                f"({type(exc).__name__}: {_error_detail(exc)}).")) from None
+    if (message.type == Type.RECORD and message.record is None) or (
+            message.type == Type.STATE and message.state is None):
+        kind = message.type.value
+        raise traced(InputError(f"Line {number} of the input is not an Airbyte message ({kind} "
+                                f"without its '{kind.lower()}' object).")) from None
+    return message
 
 
 def _error_detail(exc: BaseException) -> str:

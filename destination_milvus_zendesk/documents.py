@@ -35,6 +35,18 @@ _ILLEGAL_NAME_CHARS = re.compile(r"[^A-Za-z0-9_]")
 _LOOKS_LIKE_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?\s*>")
 
 
+class Notice(str):
+    """A warning's text that knows its kind: the end-of-sync summary counts warnings by kind (the
+    text without the per-record detail), so nothing has to parse its own messages."""
+
+    kind: str
+
+    def __new__(cls, kind: str, detail: str = "") -> "Notice":
+        notice = super().__new__(cls, kind + detail)
+        notice.kind = kind
+        return notice
+
+
 @dataclass
 class Document:
     stream: str
@@ -43,7 +55,7 @@ class Document:
     metadata: dict[str, Any]
     deleted: bool = False
     vector: list[float] | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -196,30 +208,62 @@ def _nesting(data: bytes) -> int:
     return max(itertools.accumulate(1 if byte in b"[{" else -1 for byte in brackets))
 
 
-def _bounded(value: Any, name: str, warnings: list[str], depth: int = 0) -> Any:
+def _containers_clean(selected: dict[str, Any]) -> bool:
+    """Most values need no bounding (Zendesk records rarely do): scalars are checked inline, and one
+    C-level check of all containers together (mostly small: via, custom_fields, tags, ...) usually
+    proves them unchanged; anything else goes through _bounded, value by value."""
+    containers = [v for v in selected.values() if type(v) is dict or type(v) is list]
+    data = _clean_json(containers) if containers else b"[]"
+    return data is not None and len(data) <= MAX_VALUE_CHARS and _nesting(data) <= MAX_DEPTH + 1  # +1: the list
+
+
+def _plain(value: Any, clean_containers: bool) -> bool:
+    """Can `value` be stored as it is (no capping, replacing or converting)?"""
+    kind = type(value)
+    if kind is str:
+        return len(value) <= MAX_VALUE_CHARS and "\x00" not in value and (value.isascii() or _utf8_ok(value))
+    if kind is int:
+        return INT64_MIN <= value <= INT64_MAX
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict or kind is list:
+        return clean_containers
+    return value is None or kind is bool
+
+
+def _bounded(value: Any, name: str, warnings: list[Notice], depth: int = 0) -> Any:
     """Strings capped, lone surrogates replaced, nesting capped (Milvus JSON depth) — with warnings."""
     if depth == 0 and isinstance(value, (dict, list)) and _unchanged_by_bounding(value):
         return value
     if isinstance(value, str):
-        value = clean_string(value)
-        if len(value) > MAX_VALUE_CHARS:
-            warnings.append(f"metadata field '{name}' truncated from {len(value)} to {MAX_VALUE_CHARS} characters")
-            return value[:MAX_VALUE_CHARS]
-        return value
+        return _bounded_string(value, name, warnings)
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        warnings.append(f"metadata field '{name}' held a non-finite number; stored as null")
+        warnings.append(Notice(f"metadata field '{name}' held a non-finite number; stored as null"))
         return None
-    if isinstance(value, (dict, list)) and depth >= 8:
-        warnings.append(f"metadata field '{name}' nested deeper than 8 levels; stored as a JSON string")
+    if isinstance(value, (dict, list)):
+        return _bounded_container(value, name, warnings, depth)
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:  # pymilvus refuses the whole batch
+        warnings.append(Notice(f"metadata field '{name}' held an integer beyond 64 bits; stored as a string"))
+        return str(value)
+    return value
+
+
+def _bounded_string(value: str, name: str, warnings: list[Notice]) -> str:
+    value = clean_string(value)
+    if len(value) > MAX_VALUE_CHARS:
+        warnings.append(Notice(f"metadata field '{name}' truncated",
+                               f" from {len(value)} to {MAX_VALUE_CHARS} characters"))
+        return value[:MAX_VALUE_CHARS]
+    return value
+
+
+def _bounded_container(value: dict | list, name: str, warnings: list[Notice], depth: int) -> Any:
+    if depth >= 8:
+        warnings.append(Notice(f"metadata field '{name}' nested deeper than 8 levels; stored as a JSON string"))
         return _bounded(json.dumps(value, ensure_ascii=False), name, warnings, depth)
     if isinstance(value, dict):
         return {clean_string(str(k)): _bounded(v, name, warnings, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_bounded(v, name, warnings, depth + 1) for v in value]
-    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:  # pymilvus refuses the whole batch
-        warnings.append(f"metadata field '{name}' held an integer beyond 64 bits; stored as a string")
-        return str(value)
-    return value
+    return [_bounded(v, name, warnings, depth + 1) for v in value]
 
 
 # --- the processor -----------------------------------------------------------------------------
@@ -242,7 +286,7 @@ class DocumentBuilder:
         self.vector_source_field = vector_source_field
 
     def build(self, stream: str, data: dict[str, Any], primary_key: list[list[str]] | None) -> Document:
-        warnings: list[str] = []
+        warnings: list[Notice] = []
         record_id = _storable_record_id(stream, data, primary_key, warnings) if primary_key else None
         deleted = bool(data.get(CDC_DELETED_FIELD))
         text = "" if deleted else clean_string(self._text(data))
@@ -262,41 +306,36 @@ class DocumentBuilder:
                 parts.append(f"{path}: {value}" if self.embed_field_names else value)
         return "\n".join(parts) if self.embed_field_names else "\n\n".join(parts)
 
-    def _metadata(self, data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
-        if self.metadata_fields:
-            selected: dict[str, Any] = {}
-            for path in self.metadata_fields:
-                values = select_path(data, path)
-                if values:
-                    selected[path] = values[0] if ("*" not in path and len(values) == 1) else values
-        else:
-            selected = {k: v for k, v in data.items() if k != self.vector_source_field}
-        # Most values need no bounding (Zendesk records rarely do): scalars are checked inline, and one
-        # C-level check of all containers together (mostly small: via, custom_fields, tags, ...) usually
-        # proves them unchanged; anything else goes through _bounded, value by value.
-        containers = [v for v in selected.values() if type(v) is dict or type(v) is list]
-        data = _clean_json(containers) if containers else b"[]"
-        clean = data is not None and len(data) <= MAX_VALUE_CHARS and _nesting(data) <= MAX_DEPTH + 1  # +1: the list
+    def _metadata(self, data: dict[str, Any], warnings: list[Notice]) -> dict[str, Any]:
+        selected = self._selected(data)
+        clean = _containers_clean(selected)
         out: dict[str, Any] = {}
-        targets = self._targets
         for name, value in selected.items():
-            target = targets.get(name)
-            if target is None:
-                target = targets[name] = self._target(name)
-            while target in out:
-                target = "_" + target
-                while target in self.reserved or target.startswith(BOOKKEEPING_PREFIX):
-                    target = "_" + target
-            kind = type(value)
-            if (value is None or kind is bool or (kind is int and INT64_MIN <= value <= INT64_MAX)
-                    or (kind is str and len(value) <= MAX_VALUE_CHARS and "\x00" not in value
-                        and (value.isascii() or _utf8_ok(value)))
-                    or (kind is float and math.isfinite(value))
-                    or (clean and (kind is dict or kind is list))):
-                out[target] = value
-            else:
-                out[target] = _bounded(value, target, warnings)
+            target = self._free_target(name, out)
+            out[target] = value if _plain(value, clean) else _bounded(value, target, warnings)
         return _fit_budget(out, warnings)
+
+    def _selected(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The record's metadata fields: the configured paths, or every field but the vector source."""
+        if not self.metadata_fields:
+            return {k: v for k, v in data.items() if k != self.vector_source_field}
+        selected: dict[str, Any] = {}
+        for path in self.metadata_fields:
+            values = select_path(data, path)
+            if values:
+                selected[path] = values[0] if ("*" not in path and len(values) == 1) else values
+        return selected
+
+    def _free_target(self, name: str, out: dict[str, Any]) -> str:
+        """The stored name of a record field, not yet taken by another field of this record."""
+        target = self._targets.get(name)
+        if target is None:
+            target = self._targets[name] = self._target(name)
+        while target in out:
+            target = "_" + target
+            while target in self.reserved or target.startswith(BOOKKEEPING_PREFIX):
+                target = "_" + target
+        return target
 
     def _target(self, name: str) -> str:
         """The stored name of a record field (before collisions with other fields of the record)."""
@@ -306,7 +345,7 @@ class DocumentBuilder:
         return target
 
 
-def _fit_budget(metadata: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+def _fit_budget(metadata: dict[str, Any], warnings: list[Notice]) -> dict[str, Any]:
     """Drop the largest values until the row's dynamic JSON fits Milvus's limit."""
     try:  # fast path: json.dumps' ", " and ": " at most double orjson's compact size
         if 2 * len(orjson.dumps(metadata)) <= MAX_METADATA_BYTES:
@@ -318,9 +357,9 @@ def _fit_budget(metadata: dict[str, Any], warnings: list[str]) -> dict[str, Any]
     for name in sorted(sizes, key=sizes.get, reverse=True):
         if total <= MAX_METADATA_BYTES:
             break
-        # the kind (text before " (") names no field: one summary line, not one per dropped field
-        warnings.append(f"metadata field dropped, the row's metadata exceeded {MAX_METADATA_BYTES} bytes "
-                        f"('{name}', {sizes[name]} bytes)")
+        # the kind names no field: one summary line, not one per dropped field
+        warnings.append(Notice(f"metadata field dropped, the row's metadata exceeded {MAX_METADATA_BYTES} bytes",
+                               f" ('{name}', {sizes[name]} bytes)"))
         total -= sizes[name] + len(name) + 4
         del metadata[name]
     return metadata
@@ -350,14 +389,14 @@ def _integral(value: Any) -> Any:
     return value
 
 
-def _storable_record_id(stream: str, data: dict[str, Any], primary_key: list[list[str]], warnings: list[str]) -> str:
+def _storable_record_id(stream: str, data: dict[str, Any], primary_key: list[list[str]], warnings: list[Notice]) -> str:
     """record_id_for, made storable: lone surrogates replaced, ids too long for `_ab_record_id` hashed;
     a missing or null key value is reported (such records share one id, so they replace each other)."""
     record_id = record_id_for(stream, data, primary_key)
     missing = [".".join(path) for path in primary_key if select_path(data, ".".join(path)) in ([], [None])]
     if missing:
-        warnings.append(f"record without a value for primary key {', '.join(missing)} (stored as {record_id[:80]!r};"
-                        " records without one replace each other)")
+        warnings.append(Notice(f"record without a value for primary key {', '.join(missing)}",
+                               f" (stored as {record_id[:80]!r}; records without one replace each other)"))
     try:
         encoded = record_id.encode("utf-8")
     except UnicodeEncodeError:
@@ -365,7 +404,8 @@ def _storable_record_id(stream: str, data: dict[str, Any], primary_key: list[lis
         encoded = record_id.encode("utf-8")
     if len(encoded) > MAX_RECORD_ID_BYTES:
         hashed = f"{stream}_sha256_{hashlib.sha256(encoded).hexdigest()}"
-        warnings.append(f"primary key value longer than {MAX_RECORD_ID_BYTES} bytes (stored as record id {hashed})")
+        warnings.append(Notice(f"primary key value longer than {MAX_RECORD_ID_BYTES} bytes",
+                               f" (stored as record id {hashed})"))
         record_id = hashed
     return record_id
 

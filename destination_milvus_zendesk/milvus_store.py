@@ -8,14 +8,12 @@ at the boundary, into one-line messages that say what to check, without secrets.
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import logging
 import os
 import socket
 import ssl
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlparse
@@ -33,14 +31,11 @@ from pymilvus.grpc_gen import common_pb2
 
 from .config import IndexingConfig, NoAuth, TokenAuth, UsernamePasswordAuth
 from .errors import ConfigError, ServiceError, TransientError
+from .schema import (CHUNK, COLUMNS_PROPERTY, GENERATION, KEYED_PROPERTY, MAX_TEXT_BYTES,  # noqa: F401 - re-exported
+                     MODEL_PROPERTY, RECORD_ID, STREAM, TEXT_HASH, WRITE_ID, row_key)
 
 logger = logging.getLogger("airbyte")
 
-MODEL_PROPERTY = "dmz.embedding_model"  # collection property recording the embedding model
-# "1": every row that carries a record id is keyed by (record, chunk), so a record's stored rows can be
-# probed by primary key. Set on collections this connector creates; "0" once an append stream with a
-# primary key (random keys) writes into it. Absent (hand-made collections): the writer never relies on it.
-KEYED_PROPERTY = "dmz.keyed_rows"
 # Metadata the support form filters on (`status in [...] and organization_id == N`), stored as typed,
 # indexed fields in collections this connector creates: a filter on a dynamic field parses every
 # row's JSON (~0.2 s per search at 100k rows on milvus 2.3). Milvus 2.3 has no nullable fields and
@@ -48,19 +43,11 @@ KEYED_PROPERTY = "dmz.keyed_rows"
 # a value no record can have: Zendesk organization ids are positive, so NO_ORGANIZATION_ID never
 # collides with a real organization (0 did, and a filter on organization 0 found every ticket without one).
 # The property lists them; a record's field of that name fills the column instead of being renamed.
-COLUMNS_PROPERTY = "dmz.metadata_columns"
 NO_ORGANIZATION_ID = -1
 METADATA_COLUMNS: dict[str, tuple[DataType, Any]] = {"status": (DataType.VARCHAR, ""),
                                                      "organization_id": (DataType.INT64, NO_ORGANIZATION_ID)}
 COLUMN_VARCHAR_LENGTH = 256
-STREAM = "_ab_stream"
-RECORD_ID = "_ab_record_id"
-CHUNK = "_ab_chunk"
-TEXT_HASH = "_ab_hash"
-WRITE_ID = "_ab_write"
-GENERATION = "_ab_gen"
 VARCHAR_PK_LENGTH = 512
-MAX_TEXT_BYTES = 65_535
 IDS_PER_FILTER = 500
 DATABASE_NOT_FOUND = 800  # Milvus error code
 QUERY_LIMIT = 16_384  # Milvus's maximum query result window
@@ -91,6 +78,19 @@ class CollectionInfo:
         """Typed fields filled from the record field of the same name (see METADATA_COLUMNS)."""
         names = [n for n in self.properties.get(COLUMNS_PROPERTY, "").split(",") if n in METADATA_COLUMNS]
         return {n: self.fields[n] for n in names if self.fields.get(n) == METADATA_COLUMNS[n][0]}
+
+    @property
+    def keyed(self) -> bool:
+        """Rows with a record id are keyed by (record, chunk): stored rows can be probed by key."""
+        return not self.auto_id and self.properties.get(KEYED_PROPERTY) == "1"
+
+    @property
+    def int_keys(self) -> bool:
+        return self.pk_type == DataType.INT64
+
+    def text_limit(self, text_field: str) -> int:
+        """Bytes the text field holds (its max_length, else Milvus's VARCHAR maximum)."""
+        return int(self.field_params.get(text_field, {}).get("max_length", MAX_TEXT_BYTES) or MAX_TEXT_BYTES)
 
     @property
     def reserved_names(self) -> set[str]:
@@ -213,22 +213,113 @@ class SessionTimestamps:
             return 0
 
 
-class MilvusStore:
-    def __init__(self, cfg: IndexingConfig, *, write_batch_rows: int = 1000, write_batch_bytes: int = 16 << 20) -> None:
-        self.cfg = cfg
-        self.collection = cfg.collection
-        self.write_batch_rows = write_batch_rows
-        self.write_batch_bytes = write_batch_bytes if not cfg.is_lite else min(write_batch_bytes, 8 << 20)
-        self.client: MilvusClient | None = None
-        self.info: CollectionInfo | None = None
-        self.scalar_index_types: dict[bool, str] = {}  # numeric? -> index type the backend accepted
+def _lite_folder(path: str) -> None:
+    """The folder of a Milvus Lite file must exist (Lite would fail with a less clear message)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ConfigError(f"Milvus Lite file {path!r}: folder {folder!r} does not exist.")
 
-    # --- connection ---------------------------------------------------------------------------
 
-    @property
-    def lite_missing(self) -> bool:
-        """A Milvus Lite path with nothing there yet (opening it would create an empty database)."""
-        return self.cfg.is_lite and not os.path.exists(self.cfg.host)
+def _open_lite(cfg: IndexingConfig) -> MilvusClient:
+    _lite_folder(cfg.host)
+    _quiet_client_loggers(lite=True)
+    try:
+        client = MilvusClient(uri=cfg.host, timeout=cfg.timeout_seconds)
+    except Exception as exc:  # noqa: BLE001 - the boundary: classify whatever Lite raises
+        holder = lite_lock_holder(cfg.host)
+        if holder:
+            raise ConfigError(
+                f"Milvus Lite database {cfg.host!r} is in use by another process ({holder}): Milvus Lite "
+                "lets one process open a file at a time. Stop that process or wait for it to finish, then "
+                "retry; to search while a sync writes, use a Milvus server (see the README).",
+                internal=_first_line(exc)) from None
+        raise ConfigError(f"Could not open Milvus Lite database {cfg.host!r}: {_first_line(exc)}") from None
+    _lite_opened(cfg.host)
+    return client
+
+
+def _client_kwargs(cfg: IndexingConfig) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"uri": cfg.uri, "timeout": cfg.timeout_seconds}
+    if isinstance(cfg.auth, TokenAuth):
+        kwargs["token"] = cfg.auth.token
+    elif isinstance(cfg.auth, UsernamePasswordAuth):
+        kwargs["user"], kwargs["password"] = cfg.auth.username, cfg.auth.password
+    if cfg.db:
+        kwargs["db_name"] = cfg.db
+    return kwargs
+
+
+def _session_refused(cfg: IndexingConfig, exc: Exception, scheme: str, host: str, port: int) -> ConfigError:
+    """Why a reachable server refused the session: a missing database, TLS, or (likely) the credentials."""
+    if isinstance(exc, MilvusException) and exc.code == DATABASE_NOT_FOUND:
+        return ConfigError(f"Milvus database {cfg.db!r} does not exist at {cfg.uri}: create it or fix indexing.db.")
+    tls_problem = _tls_problem(host, port, min(cfg.timeout_seconds, 10)) if scheme in ("https", "grpcs") else None
+    if tls_problem:
+        return ConfigError(tls_problem, internal=_first_line(exc))
+    return ConfigError(
+        f"Milvus at {cfg.uri} is reachable but refused the session: check indexing.auth (token or "
+        "username/password; the server reports wrong credentials as a generic connection failure) and that "
+        "the endpoint is a Milvus gRPC port.", internal=_first_line(exc))
+
+
+def _tls_problem(host: str, port: int, timeout: float) -> str | None:
+    """Why a TLS session with host:port fails, if it does. gRPC reports an unverifiable certificate as
+    a generic connection failure (the reason goes to its own log only), so after a failed connect a
+    handshake here names it. Verification is on, as in gRPC: chain and host name are checked."""
+    roots = os.environ.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
+    try:
+        context = ssl.create_default_context(cafile=roots if roots and os.path.isfile(roots) else None)
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            with context.wrap_socket(sock, server_hostname=host):
+                return None
+    except ssl.SSLCertVerificationError as exc:
+        return (f"The TLS certificate of Milvus at {host}:{port} could not be verified "
+                f"({exc.verify_message or exc.reason}): the connector only talks to endpoints whose certificate "
+                "a trusted CA signed for that host name; check indexing.host.")
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+        return (f"No TLS session with Milvus at {host}:{port} ({reason}): check that the endpoint serves https, "
+                "or use http:// for a plain one.")
+
+
+def _probe_tcp(host: str, port: int, timeout: float) -> None:
+    """pymilvus waits long and says little on an unreachable host; a socket says it in seconds."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"Milvus endpoint {host}:{port} is unreachable ({exc.strerror or type(exc).__name__}): "
+                          "check indexing.host, the port, and firewalls.") from None
+
+
+def _collection_info(name: str, vector_field: str, desc: dict[str, Any]) -> CollectionInfo:
+    """The shape `describe_collection` reports (metric and vector index are read separately)."""
+    fields = {f["name"]: f["type"] for f in desc["fields"]}
+    params = {f["name"]: dict(f.get("params") or {}) for f in desc["fields"]}
+    pk = next(f for f in desc["fields"] if f.get("is_primary"))
+    dim = params.get(vector_field, {}).get("dim")
+    return CollectionInfo(
+        name=name, pk_field=pk["name"], pk_type=pk["type"], auto_id=bool(pk.get("auto_id")),
+        pk_max_length=int(params[pk["name"]].get("max_length", VARCHAR_PK_LENGTH) or VARCHAR_PK_LENGTH),
+        vector_field=vector_field, vector_type=fields.get(vector_field),
+        dimensions=int(dim) if dim is not None else None, dynamic=bool(desc.get("enable_dynamic_field")),
+        fields=fields, field_params=params, metric=None,
+        properties={str(k): str(v) for k, v in (desc.get("properties") or {}).items()},
+    )
+
+
+class MilvusRows:
+    """The row side of the store, every filter expression the connector sends built here: writes in
+    bounded requests, deletes by record, tag and write id, point reads by key, and the retry policy
+    (`call`) all Milvus calls go through. `MilvusStore` adds the connection and the collection's
+    schema; this part only needs a connected client and a described collection."""
+
+    cfg: IndexingConfig
+    collection: str
+    client: MilvusClient | None
+    info: CollectionInfo | None
+    write_batch_rows: int
+    write_batch_bytes: int
 
     def _connected(self) -> MilvusClient:
         """The client; using the store before connect() is a programming error (kept under python -O)."""
@@ -241,243 +332,6 @@ class MilvusStore:
             raise RuntimeError("MilvusStore used before describe() or create_collection()")
         return self.info
 
-    def connect(self, *, create: bool | None = None) -> MilvusClient:
-        """`create` (Milvus Lite): may a missing file be created? Default: indexing.create_collection.
-        Readers (check, the query CLI, the form) pass False: a typo in the path is an error, not a new
-        empty database."""
-        cfg = self.cfg
-        if cfg.is_lite:
-            folder = os.path.dirname(os.path.abspath(cfg.host))
-            if not os.path.isdir(folder):
-                raise ConfigError(f"Milvus Lite file {cfg.host!r}: folder {folder!r} does not exist.")
-            if self.lite_missing and not (cfg.create_collection if create is None else create):
-                raise ConfigError(f"Milvus Lite database {cfg.host!r} does not exist: check indexing.host (a sync "
-                                  "with indexing.create_collection on creates it).")
-            _quiet_client_loggers(lite=True)
-            try:
-                self.client = MilvusClient(uri=cfg.host, timeout=cfg.timeout_seconds)
-            except Exception as exc:  # noqa: BLE001 - the boundary: classify whatever Lite raises
-                holder = lite_lock_holder(cfg.host)
-                if holder:
-                    raise ConfigError(
-                        f"Milvus Lite database {cfg.host!r} is in use by another process ({holder}): Milvus Lite "
-                        "lets one process open a file at a time. Stop that process or wait for it to finish, then "
-                        "retry; to search while a sync writes, use a Milvus server (see the README).",
-                        internal=_first_line(exc)) from None
-                raise ConfigError(f"Could not open Milvus Lite database {cfg.host!r}: {_first_line(exc)}") from None
-            _lite_opened(cfg.host)
-            self._lite_open = True
-            return self.client
-        parsed = urlparse(cfg.uri)
-        if parsed.scheme not in ("http", "https", "grpc", "grpcs") or not parsed.hostname:
-            raise ConfigError(f"indexing.host {cfg.host!r} is not a Milvus endpoint: use https://host:port, "
-                              "http://host:19530, tcp://host:19530, or a path ending in .db for Milvus Lite.")
-        port = parsed.port or (443 if parsed.scheme in ("https", "grpcs") else 19530)
-        _quiet_client_loggers(lite=False)
-        self._warn_plaintext(parsed.scheme, parsed.hostname)
-        self._probe_tcp(parsed.hostname, port)
-        kwargs: dict[str, Any] = {"uri": cfg.uri, "timeout": cfg.timeout_seconds}
-        if isinstance(cfg.auth, TokenAuth):
-            kwargs["token"] = cfg.auth.token
-        elif isinstance(cfg.auth, UsernamePasswordAuth):
-            kwargs["user"], kwargs["password"] = cfg.auth.username, cfg.auth.password
-        if cfg.db:
-            kwargs["db_name"] = cfg.db
-        try:
-            self.client = MilvusClient(**kwargs)
-            self.client.list_collections(timeout=cfg.timeout_seconds)
-        except Exception as exc:  # noqa: BLE001
-            if isinstance(exc, MilvusException) and exc.code == DATABASE_NOT_FOUND:
-                raise ConfigError(f"Milvus database {cfg.db!r} does not exist at {cfg.uri}: create it or fix "
-                                  "indexing.db.") from None
-            tls_problem = self._tls_problem(parsed.hostname, port) if parsed.scheme in ("https", "grpcs") else None
-            if tls_problem:
-                raise ConfigError(tls_problem, internal=_first_line(exc)) from None
-            raise ConfigError(
-                f"Milvus at {cfg.uri} is reachable but refused the session: check indexing.auth (token or "
-                "username/password; the server reports wrong credentials as a generic connection failure) and that "
-                "the endpoint is a Milvus gRPC port.", internal=_first_line(exc)) from None
-        return self.client
-
-    def _warn_plaintext(self, scheme: str, host: str) -> None:
-        has_secret = not isinstance(self.cfg.auth, NoAuth)
-        if has_secret and scheme in ("http", "grpc") and host not in LOCAL_HOSTS and not host.startswith("127."):
-            logger.warning(f"Credentials for Milvus at {host} are sent over plain-text {scheme}: use https:// for a "
-                           "remote server.")
-
-    def _tls_problem(self, host: str, port: int) -> str | None:
-        """Why a TLS session with host:port fails, if it does. gRPC reports an unverifiable certificate as
-        a generic connection failure (the reason goes to its own log only), so after a failed connect a
-        handshake here names it. Verification is on, as in gRPC: chain and host name are checked."""
-        roots = os.environ.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
-        try:
-            context = ssl.create_default_context(cafile=roots if roots and os.path.isfile(roots) else None)
-            with socket.create_connection((host, port), timeout=min(self.cfg.timeout_seconds, 10)) as sock:
-                with context.wrap_socket(sock, server_hostname=host):
-                    return None
-        except ssl.SSLCertVerificationError as exc:
-            return (f"The TLS certificate of Milvus at {host}:{port} could not be verified "
-                    f"({exc.verify_message or exc.reason}): the connector only talks to endpoints whose certificate "
-                    "a trusted CA signed for that host name; check indexing.host.")
-        except (ssl.SSLError, OSError) as exc:
-            reason = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
-            return (f"No TLS session with Milvus at {host}:{port} ({reason}): check that the endpoint serves https, "
-                    "or use http:// for a plain one.")
-
-    def _probe_tcp(self, host: str, port: int) -> None:
-        """pymilvus waits long and says little on an unreachable host; a socket says it in seconds."""
-        try:
-            with socket.create_connection((host, port), timeout=min(self.cfg.timeout_seconds, 10)):
-                pass
-        except OSError as exc:
-            raise ConfigError(f"Milvus endpoint {host}:{port} is unreachable ({exc.strerror or type(exc).__name__}): "
-                              "check indexing.host, the port, and firewalls.") from None
-
-    # --- inspection ---------------------------------------------------------------------------
-
-    def describe(self) -> CollectionInfo | None:
-        """The collection's shape (None if missing). A pure read: nothing is created, altered or loaded."""
-        self._connected()
-        if not self.call(lambda: self.client.has_collection(self.collection), "looking up the collection"):  # type: ignore
-            return None
-        desc = self.call(lambda: self.client.describe_collection(self.collection),  # type: ignore[union-attr]
-                         "describing the collection")
-        fields = {f["name"]: f["type"] for f in desc["fields"]}
-        params = {f["name"]: dict(f.get("params") or {}) for f in desc["fields"]}
-        pk = next(f for f in desc["fields"] if f.get("is_primary"))
-        vector_field = self.cfg.vector_field
-        dim = params.get(vector_field, {}).get("dim")
-        info = CollectionInfo(
-            name=self.collection, pk_field=pk["name"], pk_type=pk["type"], auto_id=bool(pk.get("auto_id")),
-            pk_max_length=int(params[pk["name"]].get("max_length", VARCHAR_PK_LENGTH) or VARCHAR_PK_LENGTH),
-            vector_field=vector_field, vector_type=fields.get(vector_field),
-            dimensions=int(dim) if dim is not None else None, dynamic=bool(desc.get("enable_dynamic_field")),
-            fields=fields, field_params=params, metric=self._metric(vector_field) if vector_field in fields else None,
-            properties={str(k): str(v) for k, v in (desc.get("properties") or {}).items()},
-            vector_indexed=vector_field in fields and self._indexed(vector_field),
-        )
-        self.info = info
-        return info
-
-    def repair(self, info: CollectionInfo) -> CollectionInfo:
-        """Finish a creation this connector started and a killed process interrupted (only with
-        indexing.create_collection on): killed between create_collection and create_index, the collection
-        has no vector index and cannot be loaded on a server; killed before its properties were set, it
-        lacks the metadata-column list (every insert would then miss the typed columns). Returns the
-        collection as it is afterwards."""
-        self._connected()
-        if not self.cfg.create_collection:
-            return info
-        if not self.cfg.is_lite and info.vector_type is not None and not info.vector_indexed:
-            logger.warning(f"Collection '{self.collection}' has no vector index (an interrupted creation?): "
-                           "creating its indexes now.")
-            self._create_indexes(info.fields)
-            info.vector_indexed = True
-        if (STREAM in info.fields and RECORD_ID in info.fields
-                and KEYED_PROPERTY not in info.properties and MODEL_PROPERTY not in info.properties):
-            # our own schema, never written to (the model is recorded before the first row): an interrupted creation
-            done = {KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(
-                n for n, (dtype, _) in METADATA_COLUMNS.items() if info.fields.get(n) == dtype)}
-            self.call(lambda: self.client.alter_collection_properties(  # type: ignore[union-attr]
-                self.collection, properties=done), "setting the collection's properties")
-            info.properties.update(done)
-            logger.warning(f"Collection '{self.collection}' was created by a sync that stopped before setting its "
-                           "properties: set them now.")
-        self.info = info
-        return info
-
-    def load(self, info: CollectionInfo) -> None:
-        """Load the collection for queries. A server cannot load a collection without a vector index: that
-        is a config error, unless indexing.create_collection lets `repair` create it (check then skips the
-        load, the next sync repairs)."""
-        self._connected()
-        if not self.cfg.is_lite and info.vector_type is not None and not info.vector_indexed:
-            if not self.cfg.create_collection:
-                raise ConfigError(f"Collection '{self.collection}' has no index on its vector field "
-                                  f"'{self.cfg.vector_field}', so Milvus cannot load it: create one (e.g. AUTOINDEX), "
-                                  "or enable indexing.create_collection and the next sync creates it.")
-            return
-        self.call(lambda: self.client.load_collection(self.collection), "loading the collection")  # type: ignore
-
-    def _metric(self, vector_field: str) -> str | None:
-        """The vector index's metric; None only when there is no index. A failure to read it is raised
-        (classified), not taken for "no metric": readers would then assume L2 and misjudge a COSINE
-        collection's similarities."""
-        client = self._connected()
-        what = f"reading the metric of the vector index on '{vector_field}'"
-        for name in self.call(lambda: client.list_indexes(self.collection, field_name=vector_field), what):
-            metric = self.call(lambda n=name: client.describe_index(self.collection, n), what).get("metric_type")
-            if metric:
-                return str(metric).upper()
-        return None
-
-    def create_collection(self, dimensions: int) -> CollectionInfo:
-        """The tutorial's shape with a record-defined VARCHAR key, so re-syncs are true upserts."""
-        self._connected()
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=True)
-        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_PK_LENGTH)
-        schema.add_field(self.cfg.vector_field, DataType.FLOAT_VECTOR, dim=dimensions)
-        schema.add_field(self.cfg.text_field, DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
-        schema.add_field(STREAM, DataType.VARCHAR, max_length=256)
-        schema.add_field(RECORD_ID, DataType.VARCHAR, max_length=2048)
-        for name, (dtype, _) in METADATA_COLUMNS.items():
-            schema.add_field(name, dtype, **({"max_length": COLUMN_VARCHAR_LENGTH} if dtype == DataType.VARCHAR else {}))
-        # indexes before load: milvus 2.3 refuses index changes on a loaded collection
-        self.client.create_collection(self.collection, schema=schema, consistency_level="Strong")
-        self._create_indexes({STREAM: DataType.VARCHAR, RECORD_ID: DataType.VARCHAR,
-                              **{name: dtype for name, (dtype, _) in METADATA_COLUMNS.items()}})
-        self.client.load_collection(self.collection)
-        self.client.alter_collection_properties(self.collection, properties={
-            KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(METADATA_COLUMNS)})
-        logger.info(f"Created collection {self.collection!r} ({dimensions}-d, L2, VARCHAR primary key 'id').")
-        info = self.describe()
-        if info is None:
-            raise ServiceError(f"Milvus created collection '{self.collection}' but does not list it: check the "
-                               "server's health, then retry the sync.")
-        return info
-
-    def _indexed(self, field_name: str) -> bool:
-        self._connected()
-        return bool(self.call(lambda: self.client.list_indexes(self.collection, field_name=field_name),  # type: ignore
-                              "listing indexes"))
-
-    def _create_indexes(self, fields: dict[str, Any]) -> None:
-        """The vector index (AUTOINDEX, L2) and scalar indexes on the bookkeeping fields, if missing."""
-        self._connected()
-        if not self._indexed(self.cfg.vector_field):
-            index = self.client.prepare_index_params()
-            index.add_index(self.cfg.vector_field, index_type="AUTOINDEX", metric_type="L2")
-            self.client.create_index(self.collection, index)
-        for name in (STREAM, RECORD_ID, *METADATA_COLUMNS):
-            if name in fields and not self._indexed(name):
-                self._scalar_index(name, fields[name])
-
-    def _scalar_index(self, field_name: str, dtype: Any = DataType.VARCHAR) -> None:
-        """INVERTED where supported (Lite, newer servers); Trie (strings) or STL_SORT (numbers) on 2.3."""
-        self._connected()
-        numeric = dtype == DataType.INT64
-        known = self.scalar_index_types.get(numeric)
-        for index_type in ([known] if known else ["INVERTED", "STL_SORT" if numeric else "Trie"]):
-            try:
-                params = self.client.prepare_index_params()
-                params.add_index(field_name, index_type=index_type, index_name=f"{field_name}_idx")
-                self.client.create_index(self.collection, params)
-                self.scalar_index_types[numeric] = index_type
-                return
-            except MilvusException as exc:
-                logger.info(f"scalar index {index_type} on {field_name} not available: {_first_line(exc)}")
-        logger.warning(f"No scalar index could be created on {field_name}; filters on it will scan.")
-
-    def set_keyed_rows(self, keyed: bool) -> None:
-        self._connected()
-        self._described()
-        self.client.alter_collection_properties(self.collection, properties={KEYED_PROPERTY: "1" if keyed else "0"})
-        self.info.properties[KEYED_PROPERTY] = "1" if keyed else "0"
-
-    def set_model(self, model_id: str) -> None:
-        self._connected()
-        self.client.alter_collection_properties(self.collection, properties={MODEL_PROPERTY: model_id})
-
     # --- keys ---------------------------------------------------------------------------------
 
     def primary_key(self, record_id: str | None, chunk_index: int) -> Any:
@@ -485,12 +339,7 @@ class MilvusStore:
         info = self._described()
         if info.auto_id:
             return None
-        basis = f"{record_id}#{chunk_index}" if record_id is not None else uuid.uuid4().hex
-        if info.pk_type == DataType.INT64:
-            return int.from_bytes(hashlib.blake2b(basis.encode(), digest_size=8).digest(), "big") & ((1 << 63) - 1)
-        if len(basis.encode()) > info.pk_max_length:
-            return hashlib.sha256(basis.encode()).hexdigest()[: info.pk_max_length]
-        return basis
+        return row_key(record_id, chunk_index, int_keys=info.pk_type == DataType.INT64, max_length=info.pk_max_length)
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -622,6 +471,194 @@ class MilvusStore:
                 delay = min(delay * 2, 15)
         raise AssertionError("unreachable")
 
+
+
+class MilvusStore(MilvusRows):
+    def __init__(self, cfg: IndexingConfig, *, write_batch_rows: int = 1000, write_batch_bytes: int = 16 << 20) -> None:
+        self.cfg = cfg
+        self.collection = cfg.collection
+        self.write_batch_rows = write_batch_rows
+        self.write_batch_bytes = write_batch_bytes if not cfg.is_lite else min(write_batch_bytes, 8 << 20)
+        self.client: MilvusClient | None = None
+        self.info: CollectionInfo | None = None
+        self.scalar_index_types: dict[bool, str] = {}  # numeric? -> index type the backend accepted
+
+    # --- connection ---------------------------------------------------------------------------
+
+    @property
+    def lite_missing(self) -> bool:
+        """A Milvus Lite path with nothing there yet (opening it would create an empty database)."""
+        return self.cfg.is_lite and not os.path.exists(self.cfg.host)
+
+    def connect(self, *, create: bool | None = None) -> MilvusClient:
+        """`create` (Milvus Lite): may a missing file be created? Default: indexing.create_collection.
+        Readers (check, the query CLI, the form) pass False: a typo in the path is an error, not a new
+        empty database."""
+        cfg = self.cfg
+        if cfg.is_lite:
+            if self.lite_missing and not (cfg.create_collection if create is None else create):
+                _lite_folder(cfg.host)
+                raise ConfigError(f"Milvus Lite database {cfg.host!r} does not exist: check indexing.host (a sync "
+                                  "with indexing.create_collection on creates it).")
+            self.client = _open_lite(cfg)
+            self._lite_open = True
+            return self.client
+        parsed = urlparse(cfg.uri)
+        if parsed.scheme not in ("http", "https", "grpc", "grpcs") or not parsed.hostname:
+            raise ConfigError(f"indexing.host {cfg.host!r} is not a Milvus endpoint: use https://host:port, "
+                              "http://host:19530, tcp://host:19530, or a path ending in .db for Milvus Lite.")
+        port = parsed.port or (443 if parsed.scheme in ("https", "grpcs") else 19530)
+        _quiet_client_loggers(lite=False)
+        self._warn_plaintext(parsed.scheme, parsed.hostname)
+        _probe_tcp(parsed.hostname, port, min(cfg.timeout_seconds, 10))
+        try:
+            self.client = MilvusClient(**_client_kwargs(cfg))
+            self.client.list_collections(timeout=cfg.timeout_seconds)
+        except Exception as exc:  # noqa: BLE001
+            raise _session_refused(cfg, exc, parsed.scheme, parsed.hostname, port) from None
+        return self.client
+
+    def _warn_plaintext(self, scheme: str, host: str) -> None:
+        has_secret = not isinstance(self.cfg.auth, NoAuth)
+        if has_secret and scheme in ("http", "grpc") and host not in LOCAL_HOSTS and not host.startswith("127."):
+            logger.warning(f"Credentials for Milvus at {host} are sent over plain-text {scheme}: use https:// for a "
+                           "remote server.")
+
+    # --- inspection ---------------------------------------------------------------------------
+
+    def describe(self) -> CollectionInfo | None:
+        """The collection's shape (None if missing). A pure read: nothing is created, altered or loaded."""
+        self._connected()
+        if not self.call(lambda: self.client.has_collection(self.collection), "looking up the collection"):  # type: ignore
+            return None
+        desc = self.call(lambda: self.client.describe_collection(self.collection),  # type: ignore[union-attr]
+                         "describing the collection")
+        info = _collection_info(self.collection, self.cfg.vector_field, desc)
+        if info.vector_type is not None:
+            info.metric = self._metric(info.vector_field)
+            info.vector_indexed = self._indexed(info.vector_field)
+        self.info = info
+        return info
+
+    def repair(self, info: CollectionInfo) -> CollectionInfo:
+        """Finish a creation this connector started and a killed process interrupted (only with
+        indexing.create_collection on): killed between create_collection and create_index, the collection
+        has no vector index and cannot be loaded on a server; killed before its properties were set, it
+        lacks the metadata-column list (every insert would then miss the typed columns). Returns the
+        collection as it is afterwards."""
+        self._connected()
+        if not self.cfg.create_collection:
+            return info
+        if not self.cfg.is_lite and info.vector_type is not None and not info.vector_indexed:
+            logger.warning(f"Collection '{self.collection}' has no vector index (an interrupted creation?): "
+                           "creating its indexes now.")
+            self._create_indexes(info.fields)
+            info.vector_indexed = True
+        if (STREAM in info.fields and RECORD_ID in info.fields
+                and KEYED_PROPERTY not in info.properties and MODEL_PROPERTY not in info.properties):
+            # our own schema, never written to (the model is recorded before the first row): an interrupted creation
+            done = {KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(
+                n for n, (dtype, _) in METADATA_COLUMNS.items() if info.fields.get(n) == dtype)}
+            self.call(lambda: self.client.alter_collection_properties(  # type: ignore[union-attr]
+                self.collection, properties=done), "setting the collection's properties")
+            info.properties.update(done)
+            logger.warning(f"Collection '{self.collection}' was created by a sync that stopped before setting its "
+                           "properties: set them now.")
+        self.info = info
+        return info
+
+    def load(self, info: CollectionInfo) -> None:
+        """Load the collection for queries. A server cannot load a collection without a vector index: that
+        is a config error, unless indexing.create_collection lets `repair` create it (check then skips the
+        load, the next sync repairs)."""
+        self._connected()
+        if not self.cfg.is_lite and info.vector_type is not None and not info.vector_indexed:
+            if not self.cfg.create_collection:
+                raise ConfigError(f"Collection '{self.collection}' has no index on its vector field "
+                                  f"'{self.cfg.vector_field}', so Milvus cannot load it: create one (e.g. AUTOINDEX), "
+                                  "or enable indexing.create_collection and the next sync creates it.")
+            return
+        self.call(lambda: self.client.load_collection(self.collection), "loading the collection")  # type: ignore
+
+    def _metric(self, vector_field: str) -> str | None:
+        """The vector index's metric; None only when there is no index. A failure to read it is raised
+        (classified), not taken for "no metric": readers would then assume L2 and misjudge a COSINE
+        collection's similarities."""
+        client = self._connected()
+        what = f"reading the metric of the vector index on '{vector_field}'"
+        for name in self.call(lambda: client.list_indexes(self.collection, field_name=vector_field), what):
+            metric = self.call(lambda n=name: client.describe_index(self.collection, n), what).get("metric_type")
+            if metric:
+                return str(metric).upper()
+        return None
+
+    def create_collection(self, dimensions: int) -> CollectionInfo:
+        """The tutorial's shape with a record-defined VARCHAR key, so re-syncs are true upserts."""
+        self._connected()
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=True)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_PK_LENGTH)
+        schema.add_field(self.cfg.vector_field, DataType.FLOAT_VECTOR, dim=dimensions)
+        schema.add_field(self.cfg.text_field, DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
+        schema.add_field(STREAM, DataType.VARCHAR, max_length=256)
+        schema.add_field(RECORD_ID, DataType.VARCHAR, max_length=2048)
+        for name, (dtype, _) in METADATA_COLUMNS.items():
+            schema.add_field(name, dtype, **({"max_length": COLUMN_VARCHAR_LENGTH} if dtype == DataType.VARCHAR else {}))
+        # indexes before load: milvus 2.3 refuses index changes on a loaded collection
+        self.client.create_collection(self.collection, schema=schema, consistency_level="Strong")
+        self._create_indexes({STREAM: DataType.VARCHAR, RECORD_ID: DataType.VARCHAR,
+                              **{name: dtype for name, (dtype, _) in METADATA_COLUMNS.items()}})
+        self.client.load_collection(self.collection)
+        self.client.alter_collection_properties(self.collection, properties={
+            KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(METADATA_COLUMNS)})
+        logger.info(f"Created collection {self.collection!r} ({dimensions}-d, L2, VARCHAR primary key 'id').")
+        info = self.describe()
+        if info is None:
+            raise ServiceError(f"Milvus created collection '{self.collection}' but does not list it: check the "
+                               "server's health, then retry the sync.")
+        return info
+
+    def _indexed(self, field_name: str) -> bool:
+        self._connected()
+        return bool(self.call(lambda: self.client.list_indexes(self.collection, field_name=field_name),  # type: ignore
+                              "listing indexes"))
+
+    def _create_indexes(self, fields: dict[str, Any]) -> None:
+        """The vector index (AUTOINDEX, L2) and scalar indexes on the bookkeeping fields, if missing."""
+        self._connected()
+        if not self._indexed(self.cfg.vector_field):
+            index = self.client.prepare_index_params()
+            index.add_index(self.cfg.vector_field, index_type="AUTOINDEX", metric_type="L2")
+            self.client.create_index(self.collection, index)
+        for name in (STREAM, RECORD_ID, *METADATA_COLUMNS):
+            if name in fields and not self._indexed(name):
+                self._scalar_index(name, fields[name])
+
+    def _scalar_index(self, field_name: str, dtype: Any = DataType.VARCHAR) -> None:
+        """INVERTED where supported (Lite, newer servers); Trie (strings) or STL_SORT (numbers) on 2.3."""
+        self._connected()
+        numeric = dtype == DataType.INT64
+        known = self.scalar_index_types.get(numeric)
+        for index_type in ([known] if known else ["INVERTED", "STL_SORT" if numeric else "Trie"]):
+            try:
+                params = self.client.prepare_index_params()
+                params.add_index(field_name, index_type=index_type, index_name=f"{field_name}_idx")
+                self.client.create_index(self.collection, params)
+                self.scalar_index_types[numeric] = index_type
+                return
+            except MilvusException as exc:
+                logger.info(f"scalar index {index_type} on {field_name} not available: {_first_line(exc)}")
+        logger.warning(f"No scalar index could be created on {field_name}; filters on it will scan.")
+
+    def set_keyed_rows(self, keyed: bool) -> None:
+        self._connected()
+        self._described()
+        self.client.alter_collection_properties(self.collection, properties={KEYED_PROPERTY: "1" if keyed else "0"})
+        self.info.properties[KEYED_PROPERTY] = "1" if keyed else "0"
+
+    def set_model(self, model_id: str) -> None:
+        self._connected()
+        self.client.alter_collection_properties(self.collection, properties={MODEL_PROPERTY: model_id})
+
     def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
                consistency_level: str = "Strong") -> list[dict[str, Any]]:
         """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
@@ -680,35 +717,44 @@ def lite_lock_holder(path: str) -> str | None:
         inode = os.stat(lock).st_ino
     except OSError:
         return None
-    try:
-        import fcntl
-
-        with open(lock, "rb") as handle:  # a free lock is taken and released at once
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-                return None
-            except OSError:
-                pass
-    except (ImportError, OSError):
+    if not _lock_taken(lock):
         return None
     try:
         with open("/proc/locks", encoding="ascii", errors="replace") as handle:
             for line in handle:
                 parts = line.split()
                 if len(parts) >= 6 and parts[1] == "FLOCK" and parts[5].rsplit(":", 1)[-1] == str(inode):
-                    pid = parts[4]
-                    try:
-                        with open(f"/proc/{pid}/cmdline", "rb") as cmd:
-                            command = " ".join(cmd.read().replace(b"\0", b" ").decode(errors="replace").split())
-                    except OSError:
-                        command = ""
-                    if pid == str(os.getpid()):
-                        return f"pid {pid}, this process, through another open connection"
-                    return f"pid {pid}: {command[:160]}" if command else f"pid {pid}"
+                    return _lock_process(parts[4])
     except OSError:
         pass
     return "a process whose id is not visible here"
+
+
+def _lock_taken(lock: str) -> bool:
+    """Is the file lock held? A free lock is taken and released at once; False if it cannot be tried."""
+    try:
+        import fcntl
+
+        with open(lock, "rb") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                return False
+            except OSError:
+                return True
+    except (ImportError, OSError):
+        return False
+
+
+def _lock_process(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmd:
+            command = " ".join(cmd.read().replace(b"\0", b" ").decode(errors="replace").split())
+    except OSError:
+        command = ""
+    if pid == str(os.getpid()):
+        return f"pid {pid}, this process, through another open connection"
+    return f"pid {pid}: {command[:160]}" if command else f"pid {pid}"
 
 
 class Failure(enum.Enum):
@@ -755,9 +801,8 @@ def classify(exc: BaseException) -> Failure:
         return _by_grpc(exc.code())
     if not isinstance(exc, MilvusException):
         return _by_cause(exc)
-    code = exc.code
-    if isinstance(code, grpc.StatusCode):  # pymilvus's own retries ran out on a gRPC failure
-        return _by_grpc(code)
+    if isinstance(exc.code, grpc.StatusCode):  # pymilvus's own retries ran out on a gRPC failure
+        return _by_grpc(exc.code)
     if getattr(exc, "retriable", False) or isinstance(exc, (MilvusUnavailableException, ConnectError)):
         return Failure.RETRY
     if isinstance(exc, _CLIENT_INPUT):
@@ -765,7 +810,11 @@ def classify(exc: BaseException) -> Failure:
     cause = exc.__cause__
     if cause is not None and not isinstance(cause, MilvusException):  # pymilvus wrapped a foreign error
         return _by_cause(cause)
-    code, legacy = int(code), int(exc.compatible_code or 0)
+    return _by_code(int(exc.code), int(exc.compatible_code or 0))
+
+
+def _by_code(code: int, legacy: int) -> Failure:
+    """A Milvus error code (2.3+), or the legacy ErrorCode older servers and Lite still send."""
     if _in(code, _RETRY_CODES, _RETRY_RANGES) or legacy in _RETRY_LEGACY:
         return Failure.RETRY
     if _in(code, _CONFIG_CODES, _CONFIG_RANGES) or legacy in _CONFIG_LEGACY:

@@ -368,29 +368,7 @@ def render(answer: SupportAnswer, tutorial: bool = False) -> str:
     what was found, with links, statuses and reasons, and nothing claimed that did not happen."""
     if tutorial:
         return render_tutorial(answer)
-    lines = []
-    d = answer.duplicate
-    if d:
-        lines.append(f"Possible duplicate: #{d.id} {d.subject!r} ({d.status or 'status unknown'}, "
-                     f"updated {d.updated_at or 'unknown'}), {d.closeness} [distance {d.distance:.3f}]")
-        if d.url:
-            lines.append(f"  {d.url}")
-        if d.passage:
-            lines.append(f"  matching passage: {d.passage}")
-        for other in answer.tickets[1:]:
-            if other.duplicate:
-                lines.append(f"Also similar: #{other.id} {other.subject!r} ({other.status}), {other.closeness}"
-                             + (f"  {other.url}" if other.url else ""))
-    elif answer.organization_has_tickets is False:
-        lines.append(f"Organization {answer.organization_id} has no tickets in this collection: check the "
-                     "organization id.")
-    else:
-        statuses = ", ".join(answer.statuses) or "any"
-        lines.append(f"No {statuses} ticket of organization {answer.organization_id} matches: this looks like a "
-                     "new case (nothing was submitted).")
-        if answer.tickets:
-            t = answer.tickets[0]
-            lines.append(f"  closest: #{t.id} {t.subject!r} ({t.status}), {t.closeness} [distance {t.distance:.3f}]")
+    lines = _duplicate_lines(answer) if answer.duplicate else _new_case_lines(answer)
     helpful = answer.helpful_articles
     if helpful:
         lines.append("Articles that may help:")
@@ -398,6 +376,34 @@ def render(answer: SupportAnswer, tutorial: bool = False) -> str:
     else:
         lines.append("No help-center article is close to this text.")
     return "\n".join(lines)
+
+
+def _duplicate_lines(answer: SupportAnswer) -> list[str]:
+    d = answer.duplicate
+    lines = [f"Possible duplicate: #{d.id} {d.subject!r} ({d.status or 'status unknown'}, "
+             f"updated {d.updated_at or 'unknown'}), {d.closeness} [distance {d.distance:.3f}]"]
+    if d.url:
+        lines.append(f"  {d.url}")
+    if d.passage:
+        lines.append(f"  matching passage: {d.passage}")
+    for other in answer.tickets[1:]:
+        if other.duplicate:
+            lines.append(f"Also similar: #{other.id} {other.subject!r} ({other.status}), {other.closeness}"
+                         + (f"  {other.url}" if other.url else ""))
+    return lines
+
+
+def _new_case_lines(answer: SupportAnswer) -> list[str]:
+    if answer.organization_has_tickets is False:
+        return [f"Organization {answer.organization_id} has no tickets in this collection: check the "
+                "organization id."]
+    statuses = ", ".join(answer.statuses) or "any"
+    lines = [f"No {statuses} ticket of organization {answer.organization_id} matches: this looks like a "
+             "new case (nothing was submitted)."]
+    if answer.tickets:
+        t = answer.tickets[0]
+        lines.append(f"  closest: #{t.id} {t.subject!r} ({t.status}), {t.closeness} [distance {t.distance:.3f}]")
+    return lines
 
 
 def render_tutorial(answer: SupportAnswer) -> str:
@@ -454,34 +460,51 @@ def run_batch(search: SupportSearch, path: str, default_statuses: Sequence[str] 
     out = out or sys.stdout
     failed = 0
     for number, line in _batch_lines(path):
-        item: Any = None
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise QueryInputError("each line must be a JSON object with text and org")
-            if "org" not in item and "organization_id" not in item:
-                raise QueryInputError("missing org (the organization id)")
-            answer = search.lookup(str(item.get("text") or ""), item.get("org", item.get("organization_id")),
-                                   item.get("status") or default_statuses)
-            result = {"line": number, **({"id": item["id"]} if "id" in item else {}), **answer.to_dict()}
-        except (QueryInputError, ConnectorError, ValueError) as exc:
-            failed += 1
-            message = exc.message if isinstance(exc, ConnectorError) else str(exc)
-            if isinstance(exc, ValueError) and not isinstance(exc, QueryInputError):
-                message = f"not a JSON object: {exc}"
-            result = {"line": number, **({"id": item["id"]} if isinstance(item, dict) and "id" in item else {}),
-                      "error": message, "kind": _error_kind(exc) if not isinstance(exc, json.JSONDecodeError)
-                      else "input"}
+        result, ok = _batch_answer(search, number, line, default_statuses)
+        failed += not ok
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
         out.flush()
     return 1 if failed else 0
 
 
+def _batch_answer(search: SupportSearch, number: int, line: str,
+                  default_statuses: Sequence[str] | str) -> tuple[dict[str, Any], bool]:
+    """(one batch line's answer, True), or ({"line", "error", "kind"} with the line's "id" if any, False)."""
+    item: Any = None
+    try:
+        item = json.loads(line)
+        if not isinstance(item, dict):
+            raise QueryInputError("each line must be a JSON object with text and org")
+        if "org" not in item and "organization_id" not in item:
+            raise QueryInputError("missing org (the organization id)")
+        answer = search.lookup(str(item.get("text") or ""), item.get("org", item.get("organization_id")),
+                               item.get("status") or default_statuses)
+        return {"line": number, **({"id": item["id"]} if "id" in item else {}), **answer.to_dict()}, True
+    except (QueryInputError, ConnectorError, ValueError) as exc:
+        return _batch_error(number, item, exc), False
+
+
+def _batch_error(number: int, item: Any, exc: Exception) -> dict[str, Any]:
+    message = exc.message if isinstance(exc, ConnectorError) else str(exc)
+    if isinstance(exc, ValueError) and not isinstance(exc, QueryInputError):
+        message = f"not a JSON object: {exc}"
+    return {"line": number, **({"id": item["id"]} if isinstance(item, dict) and "id" in item else {}),
+            "error": message, "kind": _error_kind(exc) if not isinstance(exc, json.JSONDecodeError) else "input"}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(json_errors="--json" in argv or "--batch" in argv)
+    args = parser.parse_args(argv)
+    if args.batch is None and (not args.text or args.org is None):
+        parser.error("the text and --org are required (or --batch FILE)")
+    return _run(args)
+
+
+def _parser(json_errors: bool) -> "_Parser":
     parser = _Parser(prog="python -m destination_milvus_zendesk.query",
                      description="Find duplicate unsolved tickets and helpful articles for a support case.")
-    parser.json_errors = "--json" in argv or "--batch" in argv
+    parser.json_errors = json_errors
     parser.add_argument("text", nargs="?", help="the customer's description of the problem")
     parser.add_argument("--org", help="the customer's organization id (integer)")
     parser.add_argument("--status", action="append",
@@ -497,13 +520,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tutorial", action="store_true",
                         help="the tutorial's behaviour: statuses 'new' only, 'Submitted!' and articles only without "
                              "a duplicate")
-    args = parser.parse_args(argv)
-    if args.batch is None and (not args.text or args.org is None):
-        parser.error("the text and --org are required (or --batch FILE)")
-    statuses: Any = args.status or (TUTORIAL_STATUSES if args.tutorial else DEFAULT_STATUSES)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    """One lookup (or a batch) with the parsed arguments; errors as one line (JSON with --json/--batch)."""
+    as_json = args.json or args.batch is not None
     search = None
     try:
-        statuses = statuses_value(statuses)
+        statuses = statuses_value(args.status or (TUTORIAL_STATUSES if args.tutorial else DEFAULT_STATUSES))
         search = SupportSearch.from_config(load_config(args.config, args.collection),
                                            zendesk_subdomain=args.zendesk_subdomain)
         if args.batch is not None:
@@ -511,10 +536,10 @@ def main(argv: list[str] | None = None) -> int:
         answer = search.lookup(args.text, args.org, statuses)
     except (QueryInputError, ConnectorError) as exc:
         message = exc.message if isinstance(exc, ConnectorError) else str(exc)
-        return _fail(message, _error_kind(exc), args.json or args.batch is not None)
+        return _fail(message, _error_kind(exc), as_json)
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         return _fail(f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}",
-                     "unexpected", args.json or args.batch is not None)
+                     "unexpected", as_json)
     finally:
         if search is not None:
             search.close()

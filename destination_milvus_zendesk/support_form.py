@@ -93,21 +93,8 @@ def when(timestamp: str | None) -> str:
 
 
 def show_answer(answer: SupportAnswer) -> None:
-    d = answer.duplicate
-    if d:
-        title = f"#{d.id} {link_text(d.subject or '(no subject)')}"
-        lines = [f"**Possible duplicate: {f'[{title}]({d.url})' if d.url else title}**",
-                 f"Status **{d.status or 'unknown'}**, last updated {when(d.updated_at)}. "
-                 f"Closeness: **{d.closeness}** (distance {d.distance:.3f}; duplicates are below "
-                 f"{answer.duplicate_threshold:.2f})."]
-        if d.passage:
-            lines.append(f"Matching passage: _{d.passage.replace('_', ' ')}_")
-        st.warning("\n\n".join(lines))
-        others = [t for t in answer.tickets[1:] if t.duplicate]
-        if others:
-            st.markdown("Also similar:\n" + "\n".join(
-                f"* [#{t.id} {link_text(t.subject)}]({t.url}) ({t.status}, {t.closeness})" if t.url else
-                f"* #{t.id} {link_text(t.subject)} ({t.status}, {t.closeness})" for t in others))
+    if answer.duplicate:
+        _show_duplicate(answer)
     elif answer.organization_has_tickets is False:
         st.info(f"Organization {answer.organization_id} has no tickets in this collection: check the organization "
                 "id. Nothing was submitted.")
@@ -121,6 +108,23 @@ def show_answer(answer: SupportAnswer) -> None:
                               for a in helpful))
     else:
         st.caption("No help-center article is close to this text.")
+
+
+def _show_duplicate(answer: SupportAnswer) -> None:
+    d = answer.duplicate
+    title = f"#{d.id} {link_text(d.subject or '(no subject)')}"
+    lines = [f"**Possible duplicate: {f'[{title}]({d.url})' if d.url else title}**",
+             f"Status **{d.status or 'unknown'}**, last updated {when(d.updated_at)}. "
+             f"Closeness: **{d.closeness}** (distance {d.distance:.3f}; duplicates are below "
+             f"{answer.duplicate_threshold:.2f})."]
+    if d.passage:
+        lines.append(f"Matching passage: _{d.passage.replace('_', ' ')}_")
+    st.warning("\n\n".join(lines))
+    others = [t for t in answer.tickets[1:] if t.duplicate]
+    if others:
+        st.markdown("Also similar:\n" + "\n".join(
+            f"* [#{t.id} {link_text(t.subject)}]({t.url}) ({t.status}, {t.closeness})" if t.url else
+            f"* #{t.id} {link_text(t.subject)} ({t.status}, {t.closeness})" for t in others))
 
 
 def show_tutorial_answer(answer: SupportAnswer) -> None:

@@ -9,41 +9,16 @@ from pymilvus import DataType
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.errors import InputError, TransientError
+from destination_milvus_zendesk.memory_store import MemoryStore
 from destination_milvus_zendesk.milvus_store import CollectionInfo
 from destination_milvus_zendesk.writer import Writer
 
 
-class MemoryStore:
-    """Enough of MilvusStore for the writer: keeps rows in a list, can fail on the n-th write."""
-
-    def __init__(self, fail_on_write: int | None = None):
-        self.info = CollectionInfo("c", "id", DataType.VARCHAR, False, 512, "vector", DataType.FLOAT_VECTOR, 1536,
-                                   True, {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR}, {}, "L2")
-        self.rows: list[dict] = []
-        self.writes = 0
-        self.fail_on_write = fail_on_write
-        self.deleted: list[tuple] = []
-        self.events: list[str] = []
-
-    def write(self, rows):
-        self.writes += 1
-        if self.writes == self.fail_on_write:
-            raise TransientError("Milvus kept failing")
-        self.rows = [r for r in self.rows if r["id"] not in {x["id"] for x in rows}] + rows
-        self.events.append(f"write:{len(rows)}")
-
-    def delete_records(self, ids, keep_write_id=None):
-        self.deleted.append((tuple(ids), keep_write_id))
-        self.rows = [r for r in self.rows if r.get("_ab_record_id") not in ids or r["_ab_write"] == keep_write_id]
-
-    def delete(self, expr):
-        self.deleted.append((expr,))
-
-    def stored_chunks(self, ids):
-        return {}
-
-    def primary_key(self, record_id, index):
-        return f"{record_id}#{index}" if record_id else f"rand{len(self.rows)}-{index}-{id(object())}"
+def memory_store(fail_on_write: int | None = None) -> MemoryStore:
+    """A collection with a VARCHAR key, not keyed by record (as a hand-made one): rows probed by filter."""
+    info = CollectionInfo("c", "id", DataType.VARCHAR, False, 512, "vector", DataType.FLOAT_VECTOR, 1536,
+                          True, {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR}, {}, "L2")
+    return MemoryStore(info, fail_on_write=fail_on_write)
 
 
 def messages(*items):
@@ -72,15 +47,15 @@ def make_writer(store, **config):
 
 
 def test_states_follow_their_records_with_counts():
-    store = MemoryStore()
+    store = memory_store()
     out = list(make_writer(store, write_batch_rows=2).run(messages(rec(1), rec(2), rec(3), st(1), rec(4), st(2))))
     states = [m.state for m in out if m.type == Type.STATE]
     assert [s.destinationStats.recordCount for s in states] == [3.0, 1.0]
-    assert len(store.rows) == 4 and store.events == ["write:2", "write:1", "write:1"]
+    assert len(store.rows) == 4 and store.called("write") == [(2,), (1,), (1,)]
 
 
 def test_no_state_is_released_after_a_failed_write():
-    store = MemoryStore(fail_on_write=2)
+    store = memory_store(fail_on_write=2)
     out = []
     with pytest.raises(TransientError):
         for message in make_writer(store).run(messages(rec(1), st(1), rec(2), st(2), rec(3), st(3))):
@@ -90,28 +65,28 @@ def test_no_state_is_released_after_a_failed_write():
 
 
 def test_last_version_of_a_record_in_a_batch_wins():
-    store = MemoryStore()
+    store = memory_store()
     list(make_writer(store).run(messages(rec(1, subject="old"), rec(1, subject="new"), st(1))))
-    assert [r["subject"] for r in store.rows] == ["new"]
-    assert store.deleted[0][0] == ("tickets_1",)
+    assert [r["subject"] for r in store.rows.values()] == ["new"]
+    assert store.called("delete_records")[0][0] == ("tickets_1",)
 
 
 def test_record_without_text_is_counted_and_its_old_rows_removed():
-    store = MemoryStore()
+    store = memory_store()
     out = list(make_writer(store).run(messages(rec(1, subject=None, description=None), st(1))))
-    assert store.rows == []
-    assert store.deleted[0][0] == ("tickets_1",)
+    assert store.rows == {}
+    assert store.called("delete_records")[0][0] == ("tickets_1",)
     warnings = [m.log.message for m in out if m.type == Type.LOG and m.log.level.value == "WARN"]
     assert any("has no text" in w for w in warnings) and any("1 x stream 'tickets'" in w for w in warnings)
 
 
 def test_unknown_stream_stops_the_sync_naming_it():
     with pytest.raises(InputError, match="stream 'users', which is not in the configured catalog"):
-        list(make_writer(MemoryStore()).run(messages(rec(1, stream="users"))))
+        list(make_writer(memory_store()).run(messages(rec(1, stream="users"))))
 
 
 def test_batches_respect_the_embedding_budget():
-    store = MemoryStore()
+    store = memory_store()
     writer = make_writer(store, embedding_batch_size=2, embedding_concurrency=1)
     list(writer.run(messages(*[rec(i) for i in range(7)], st(1))))
     assert writer.stats.embed_requests == 4 and writer.stats.embedded == 7

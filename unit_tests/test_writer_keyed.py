@@ -8,56 +8,23 @@ from pymilvus import DataType
 
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
+from destination_milvus_zendesk.memory_store import MemoryStore
 from destination_milvus_zendesk.milvus_store import COLUMNS_PROPERTY, KEYED_PROPERTY, NO_ORGANIZATION_ID, CollectionInfo
 from destination_milvus_zendesk.writer import SeenRecords, Writer
 
 
-class KeyedStore:
-    """A connector-created collection in memory: rows by key, point reads, filter deletes by record."""
+def keyed_store() -> MemoryStore:
+    """A connector-created collection in memory: rows keyed by (record, chunk), typed filter columns."""
+    fields = {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR, "text": DataType.VARCHAR,
+              "_ab_stream": DataType.VARCHAR, "_ab_record_id": DataType.VARCHAR,
+              "status": DataType.VARCHAR, "organization_id": DataType.INT64}
+    return MemoryStore(CollectionInfo("c", "id", DataType.VARCHAR, False, 512, "vector", DataType.FLOAT_VECTOR, 1536,
+                                      True, fields, {"status": {"max_length": 256}}, "L2",
+                                      {KEYED_PROPERTY: "1", COLUMNS_PROPERTY: "status,organization_id"}))
 
-    def __init__(self) -> None:
-        fields = {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR, "text": DataType.VARCHAR,
-                  "_ab_stream": DataType.VARCHAR, "_ab_record_id": DataType.VARCHAR,
-                  "status": DataType.VARCHAR, "organization_id": DataType.INT64}
-        self.info = CollectionInfo("c", "id", DataType.VARCHAR, False, 512, "vector", DataType.FLOAT_VECTOR, 1536,
-                                   True, fields, {"status": {"max_length": 256}}, "L2",
-                                   {KEYED_PROPERTY: "1", COLUMNS_PROPERTY: "status,organization_id"})
-        self.rows: dict[str, dict] = {}
-        self.probes: list[list] = []
-        self.deletes: list[tuple] = []
-        self.filter_queries = 0
 
-    def write(self, rows):
-        for row in rows:
-            self.rows[row["id"]] = row
-
-    def existing_keys(self, keys, guarantee_ts=0):
-        self.probes.append(list(keys))
-        return {k for k in keys if k in self.rows}
-
-    def stored_chunks(self, ids):
-        self.filter_queries += 1
-        return {(r["_ab_record_id"], r["_ab_hash"]): r["vector"] for r in self.rows.values() if r["_ab_record_id"] in ids}
-
-    def delete_records(self, ids, keep_write_id=None):
-        self.deletes.append(tuple(ids))
-        self.rows = {k: r for k, r in self.rows.items()
-                     if r["_ab_record_id"] not in ids or r["_ab_write"] == keep_write_id}
-
-    def delete(self, expr):
-        self.deletes.append((expr,))
-
-    def count(self, expr=""):
-        return len(self.rows)
-
-    def write_timestamp(self):
-        return 0
-
-    def set_keyed_rows(self, keyed):
-        self.info.properties[KEYED_PROPERTY] = "1" if keyed else "0"
-
-    def primary_key(self, record_id, index):
-        return f"{record_id}#{index}"
+def deletes(store):
+    return [ids for ids, _keep in store.called("delete_records")]
 
 
 CATALOG = ConfiguredAirbyteCatalogSerializer.load({"streams": [
@@ -88,31 +55,31 @@ def by_record(store):
 
 
 def test_first_sync_into_an_empty_collection_probes_and_deletes_nothing():
-    store = KeyedStore()
+    store = keyed_store()
     run(store, *[rec(i) for i in range(20)], rec(20, LONG))
-    assert store.probes == [] and store.deletes == [] and store.filter_queries == 0
+    assert store.called("existing_keys") == [] and deletes(store) == [] and store.called("stored_chunks") == []
     assert len(by_record(store)) == 21 and len(by_record(store)["tickets_20"]) > 1
 
 
 def test_resync_deletes_only_records_that_shrank_and_reuses_vectors():
-    store = KeyedStore()
+    store = keyed_store()
     run(store, rec(1, LONG), rec(2, LONG), rec(3))
     before = {k: list(r["vector"]) for k, r in store.rows.items()}
     writer = run(store, rec(1, "now short"), rec(2, LONG, status="solved"), rec(3, status="open"))
-    assert store.deletes == [("tickets_1",)]
+    assert deletes(store) == [("tickets_1",)]
     assert by_record(store) == {"tickets_1": [0], "tickets_2": sorted(by_record(store)["tickets_2"]), "tickets_3": [0]}
     assert writer.stats.reused == len(by_record(store)["tickets_2"]) + 1  # unchanged texts kept their vectors
     assert all(list(store.rows[k]["vector"]) == before[k] for k in store.rows if k.startswith("tickets_2#"))
 
 
 def test_a_record_shrinking_within_one_sync_is_cleaned():
-    store = KeyedStore()
+    store = keyed_store()
     run(store, rec(1, LONG), *[rec(i) for i in range(100, 130)], rec(1, "short again"), write_batch_rows=10)
     assert by_record(store)["tickets_1"] == [0]
 
 
 def test_typed_filter_columns_take_the_record_values_or_sentinels():
-    store = KeyedStore()
+    store = keyed_store()
     writer = run(store, rec(1, status="new", organization_id=42), rec(2, organization_id="77"), rec(3, organization_id="x"))
     rows = {r["_ab_record_id"]: r for r in store.rows.values()}
     assert (rows["tickets_1"]["status"], rows["tickets_1"]["organization_id"]) == ("new", 42)
@@ -122,7 +89,7 @@ def test_typed_filter_columns_take_the_record_values_or_sentinels():
 
 
 def test_a_ticket_without_organization_is_not_organization_0():
-    store = KeyedStore()
+    store = keyed_store()
     run(store, rec(1, organization_id=None), rec(2, organization_id=0), rec(3))
     rows = {r["_ab_record_id"]: r["organization_id"] for r in store.rows.values()}
     assert rows == {"tickets_1": NO_ORGANIZATION_ID, "tickets_2": 0, "tickets_3": NO_ORGANIZATION_ID}

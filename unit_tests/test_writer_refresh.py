@@ -10,22 +10,11 @@ from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.writer import Writer
 
-from .test_writer import MemoryStore, messages, rec, st
+from .test_writer import memory_store, messages, rec, st
 
 
-class TruncateStore(MemoryStore):
-    """Records the end-of-sync truncations the writer asks for."""
-
-    def __init__(self):
-        super().__init__()
-        self.truncated: list[tuple[str, str]] = []
-
-    def delete_stream_rows_except(self, stream, tag):
-        self.truncated.append((stream, tag))
-        self.events.append(f"truncate:{stream}")
-
-    def delete_records_in_tag(self, ids, tag, keep_write_id):
-        self.deleted.append((tuple(ids), tag, keep_write_id))
+def truncations(store):
+    return store.called("delete_stream_rows_except")
 
 
 def status(name, value):
@@ -75,46 +64,47 @@ CASES = [
 
 @pytest.mark.parametrize("mode,sync_mode,fields,tag,truncate", CASES)
 def test_plan_follows_the_platform_and_pyairbyte_shapes(mode, sync_mode, fields, tag, truncate):
-    w = writer(TruncateStore(), entry(mode, sync_mode, fields))
+    w = writer(memory_store(), entry(mode, sync_mode, fields))
     plan = w.plans["tickets"]
     assert plan.generation == (w.run_id if tag == "run" else tag)
     assert plan.truncate is truncate
 
 
 def test_truncation_runs_at_the_end_with_this_jobs_tag_and_rows_carry_it():
-    store = TruncateStore()
+    store = memory_store()
     out = list(writer(store, entry("overwrite", "full_refresh", (0, 0, 7))).run(
         messages(rec(1), rec(2), st(1), status("tickets", "COMPLETE"))))
-    assert store.truncated == [("tickets", "g0.s7")]
-    assert {r["_ab_gen"] for r in store.rows} == {"g0.s7"}
-    assert store.events == ["write:2", "truncate:tickets"]  # the delete comes after every write
+    assert truncations(store) == [("tickets", "g0.s7")]
+    assert {r["_ab_gen"] for r in store.rows.values()} == {"g0.s7"}
+    assert [c[:2] for c in store.calls if c[0] in ("write", "delete_stream_rows_except")] == [
+        ("write", 2), ("delete_stream_rows_except", "tickets")]  # the delete comes after every write
     assert any("truncate" in m.log.message for m in out if m.log)
 
 
 def test_retaining_sync_truncates_nothing():
-    store = TruncateStore()
+    store = memory_store()
     list(writer(store, entry("append_dedup", "incremental", (2, 0, 8))).run(messages(rec(1), st(1))))
-    assert store.truncated == []
+    assert truncations(store) == []
 
 
 
 
 def test_stream_reported_complete_is_truncated():
-    store = TruncateStore()
+    store = memory_store()
     list(writer(store, entry("overwrite", "full_refresh", (0, 0, 9))).run(
         messages(rec(1), st(1), status("tickets", "COMPLETE"))))
-    assert store.truncated == [("tickets", "g0.s9")]
+    assert truncations(store) == [("tickets", "g0.s9")]
 
 
 @pytest.mark.parametrize("statuses", [["INCOMPLETE"], ["STARTED", "RUNNING"]])
 def test_stream_not_reported_complete_keeps_earlier_rows(statuses):
     """The source did not end the stream (platform: no COMPLETE after a failed source): no truncation."""
-    store = TruncateStore()
+    store = memory_store()
     trailer = [status("tickets", s) for s in statuses]
     out = list(writer(store, entry("overwrite", "full_refresh", (0, 0, 10)),
                       entry("overwrite", "full_refresh", (0, 0, 10), name="articles")).run(
         messages(rec(1), st(1), *trailer, status("articles", "COMPLETE"))))
-    assert store.truncated == [("articles", "g0.s10")]
+    assert truncations(store) == [("articles", "g0.s10")]
     warnings = [m.log.message for m in out if m.log and m.log.level.value == "WARN"]
     assert any("'tickets'" in w and "kept" in w for w in warnings), warnings
     assert [m for m in out if m.state]  # the records before the state are still acknowledged
@@ -124,9 +114,9 @@ def test_platform_input_without_any_status_keeps_earlier_rows():
     """The platform sends COMPLETE after a successful source and nothing after a failed one, whose input
     just ends: with platform generation fields and no status at all, truncating would empty the stream
     down to a failed job's partial data, so the earlier rows stay and a warning says why."""
-    store = TruncateStore()
+    store = memory_store()
     out = list(writer(store, entry("overwrite", "full_refresh", (0, 0, 11))).run(messages(rec(1), st(1))))
-    assert store.truncated == []
+    assert truncations(store) == []
     warnings = [m.log.message for m in out if m.log and m.log.level.value == "WARN"]
     assert any("'tickets'" in w and "COMPLETE" in w and "kept" in w for w in warnings), warnings
     assert [m for m in out if m.state]
@@ -135,7 +125,7 @@ def test_platform_input_without_any_status_keeps_earlier_rows():
 @pytest.mark.parametrize("fields", [None, (1, 1, 1)])
 def test_input_without_platform_fields_truncates_at_its_end(fields):
     """No generation fields, or PyAirbyte's 1/1/1: no statuses are sent, the end of input is the end."""
-    store = TruncateStore()
+    store = memory_store()
     w = writer(store, entry("overwrite", "full_refresh", fields))
     list(w.run(messages(rec(1), st(1))))
-    assert store.truncated == [("tickets", w.run_id)]
+    assert truncations(store) == [("tickets", w.run_id)]

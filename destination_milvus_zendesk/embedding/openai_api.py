@@ -142,42 +142,10 @@ class OpenAIEmbedder(Embedder):
                 self._pacer.settle(cost, used, chars, headers)
                 self._answered = True
                 return [list(map(float, d.embedding)) for d in data]
-            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                raise ConfigError(f"{self._label} rejected the API key ({exc.status_code}): check the embedding API key "
-                                  "and that it may use this model.", internal=self._scrub(str(exc))) from None
-            except openai.NotFoundError as exc:
-                raise ConfigError(f"{self._label} does not know model '{self._model}' (404): check the model name, "
-                                  "deployment or base URL.", internal=self._scrub(str(exc))) from None
-            except openai.RateLimitError as exc:
-                if _code(exc) == "insufficient_quota":
-                    raise ConfigError(f"{self._label} says the account's quota is exhausted (429 insufficient_quota): "
-                                      "check billing.") from None
-                delay = retry_after_seconds(exc.response.headers)
-                failure = f"rate limited (429) {attempt + 1} times"
-                headers = exc.response.headers
-            except openai.BadRequestError as exc:
-                raise ConfigError(f"{self._label} refused the request (400): {self._scrub(_message(exc))}") from None
-            except openai.InternalServerError as exc:
-                delay = retry_after_seconds(exc.response.headers)
-                failure = f"server error {exc.status_code}"
-            except openai.APITimeoutError:
-                delay, failure = None, "request timed out"
-            except openai.APIConnectionError as exc:
-                untrusted = _certificate_error(exc)
-                if untrusted is not None:  # retrying cannot help, and verification is never turned off
-                    raise ConfigError(f"The TLS certificate of the {self._label} endpoint could not be verified "
-                                      f"({untrusted}): use an endpoint whose certificate a trusted CA signed for "
-                                      "its host name.") from None
-                delay, failure = None, "connection failed"
-                if not self._answered and _refused(exc):
-                    # nothing ever answered at this address: a mistyped URL or port, not an outage
-                    raise ConfigError(f"The {self._label} endpoint {self._client.base_url} refuses connections: "
-                                      "check the base URL (embedding.base_url, embedding.api_base or "
-                                      "OPENAI_BASE_URL) and that the service is running.") from None
-            except openai.APIStatusError as exc:  # other 4xx: not retryable
-                raise ServiceError(f"{self._label} answered {exc.status_code}: {self._scrub(_message(exc))}") from None
-            except (ValueError, openai.APIResponseValidationError) as exc:  # malformed JSON body
-                delay, failure = None, f"malformed response ({type(exc).__name__})"
+            except (openai.OpenAIError, ValueError) as exc:
+                self._raise_if_fatal(exc)
+                delay, failure, error_headers = self._retry_reason(exc, attempt)
+                headers = error_headers if error_headers is not None else headers
             self._pacer.settle(cost, 0, chars, headers)  # not admitted: its tokens go back to the schedule
             if failure.startswith("rate limited") and delay is not None:
                 self._pacer.pause(delay)  # everyone waits, not only this request
@@ -185,10 +153,60 @@ class OpenAIEmbedder(Embedder):
                 raise TransientError(f"{self._label} embedding failed after {attempt + 1} attempts: {failure}. "
                                      "Check the provider's status and rate limits, then retry the sync.")
             attempt += 1
-            wait = delay if delay is not None else min(MAX_BACKOFF_S, 0.5 * 2 ** (attempt - 1))
-            wait = min(MAX_BACKOFF_S, wait) * (1 + random.random() * 0.1)
-            logger.info(f"{self._label}: {failure}; retry {attempt}/{self._max_retries} in {wait:.2f}s")
-            time.sleep(wait)
+            self._back_off(attempt, delay, failure)
+
+    def _raise_if_fatal(self, exc: BaseException) -> None:
+        """Errors no retry can fix: raised as configuration or service errors."""
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            raise ConfigError(f"{self._label} rejected the API key ({exc.status_code}): check the embedding API key "
+                              "and that it may use this model.", internal=self._scrub(str(exc))) from None
+        if isinstance(exc, openai.NotFoundError):
+            raise ConfigError(f"{self._label} does not know model '{self._model}' (404): check the model name, "
+                              "deployment or base URL.", internal=self._scrub(str(exc))) from None
+        if isinstance(exc, openai.RateLimitError) and _code(exc) == "insufficient_quota":
+            raise ConfigError(f"{self._label} says the account's quota is exhausted (429 insufficient_quota): "
+                              "check billing.") from None
+        if isinstance(exc, openai.BadRequestError):
+            raise ConfigError(f"{self._label} refused the request (400): {self._scrub(_message(exc))}") from None
+        if isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError):
+            self._raise_if_unreachable(exc)
+        if isinstance(exc, openai.APIStatusError) and not isinstance(exc, (openai.RateLimitError,
+                                                                           openai.InternalServerError)):
+            raise ServiceError(f"{self._label} answered {exc.status_code}: {self._scrub(_message(exc))}") from None
+
+    def _raise_if_unreachable(self, exc: openai.APIConnectionError) -> None:
+        untrusted = _certificate_error(exc)
+        if untrusted is not None:  # retrying cannot help, and verification is never turned off
+            raise ConfigError(f"The TLS certificate of the {self._label} endpoint could not be verified "
+                              f"({untrusted}): use an endpoint whose certificate a trusted CA signed for "
+                              "its host name.") from None
+        if not self._answered and _refused(exc):
+            # nothing ever answered at this address: a mistyped URL or port, not an outage
+            raise ConfigError(f"The {self._label} endpoint {self._client.base_url} refuses connections: "
+                              "check the base URL (embedding.base_url, embedding.api_base or "
+                              "OPENAI_BASE_URL) and that the service is running.") from None
+
+    @staticmethod
+    def _retry_reason(exc: BaseException, attempt: int) -> tuple[float | None, str, Any]:
+        """(server-requested delay, what failed, response headers) of a retryable error; others re-raised."""
+        if isinstance(exc, openai.RateLimitError):
+            return retry_after_seconds(exc.response.headers), f"rate limited (429) {attempt + 1} times", \
+                exc.response.headers
+        if isinstance(exc, openai.InternalServerError):
+            return retry_after_seconds(exc.response.headers), f"server error {exc.status_code}", None
+        if isinstance(exc, openai.APITimeoutError):
+            return None, "request timed out", None
+        if isinstance(exc, openai.APIConnectionError):
+            return None, "connection failed", None
+        if isinstance(exc, (ValueError, openai.APIResponseValidationError)):  # malformed JSON body
+            return None, f"malformed response ({type(exc).__name__})", None
+        raise exc
+
+    def _back_off(self, attempt: int, delay: float | None, failure: str) -> None:
+        wait = delay if delay is not None else min(MAX_BACKOFF_S, 0.5 * 2 ** (attempt - 1))
+        wait = min(MAX_BACKOFF_S, wait) * (1 + random.random() * 0.1)
+        logger.info(f"{self._label}: {failure}; retry {attempt}/{self._max_retries} in {wait:.2f}s")
+        time.sleep(wait)
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._secret, "****") if self._secret else text

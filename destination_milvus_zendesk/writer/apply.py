@@ -1,0 +1,129 @@
+"""Ordered apply (the writer thread): batches written to the store strictly in input order, STATE
+messages released once every batch before them is stored, truncation at the end."""
+
+from __future__ import annotations
+
+import queue
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Union
+
+from airbyte_cdk.models import AirbyteMessage
+
+from ..store import VectorStore
+from .applied import AppliedBatches
+from .intake import Batch
+from .plans import StreamPlan
+from .prepare import Prepared
+from .report import Reporter
+
+QUEUE_SLOTS = 4
+
+
+@dataclass(frozen=True)
+class BatchWork:
+    batch: Batch
+    prepared: "Future[Prepared]"
+
+
+@dataclass(frozen=True)
+class StateWork:
+    message: AirbyteMessage  # released once every batch before it is stored
+
+
+@dataclass(frozen=True)
+class EndWork:
+    truncate: list[StreamPlan]  # streams whose rows of other tags go, after the last batch
+
+
+@dataclass(frozen=True)
+class StopWork:
+    """Finish what is queued (releasing its states), then stop: the main thread failed."""
+
+
+Work = Union[BatchWork, StateWork, EndWork, StopWork]
+
+
+@dataclass
+class _InFlight:
+    batch: Batch
+    done: Future
+    records: set[str]
+    prepared: Prepared
+
+
+class OrderedApply:
+    def __init__(self, store: VectorStore, report: Reporter, applied: AppliedBatches, concurrency: int) -> None:
+        self.store = store
+        self.report = report
+        self.applied = applied
+        self.concurrency = concurrency
+        self.work: "queue.Queue[Work]" = queue.Queue(maxsize=QUEUE_SLOTS)
+        self.error: BaseException | None = None
+
+    def loop(self) -> None:
+        """Applies batches in input order. On a server, up to `concurrency` batches that share no
+        record are written at once (the client encodes one request while the server stores the other);
+        a batch touching a record of one in flight waits for it, and a STATE waits for all of them."""
+        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="milvus-write") if self.concurrency > 1 else None
+        inflight: deque[_InFlight] = deque()
+        try:
+            while self._step(self.work.get(), pool, inflight):
+                pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
+            self.error = exc
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+
+    def _step(self, item: Work, pool: ThreadPoolExecutor | None, inflight: deque[_InFlight]) -> bool:
+        """Handles one work item; False once the loop is over."""
+        if isinstance(item, BatchWork):
+            self._batch(item.batch, item.prepared.result(), pool, inflight)
+            return True
+        while inflight:
+            self._retire(inflight.popleft())
+        if isinstance(item, StateWork):
+            self.report.put(item.message)
+            return True
+        if isinstance(item, EndWork):
+            self._truncate(item.truncate)
+        return False
+
+    def _batch(self, batch: Batch, prepared: Prepared, pool: ThreadPoolExecutor | None,
+               inflight: deque[_InFlight]) -> None:
+        if pool is None:
+            self._apply(batch, prepared)
+            self.applied.add(batch.seq, prepared.chunk_counts)
+            return
+        records = prepared.records
+        while inflight and (len(inflight) >= self.concurrency or any(records & other.records for other in inflight)):
+            self._retire(inflight.popleft())
+        inflight.append(_InFlight(batch, pool.submit(self._apply, batch, prepared), records, prepared))
+
+    def _retire(self, entry: _InFlight) -> None:
+        entry.done.result()
+        self.applied.add(entry.batch.seq, entry.prepared.chunk_counts)
+
+    def _apply(self, batch: Batch, prepared: Prepared) -> None:
+        if prepared.rows:
+            self.store.write(prepared.rows, sizes=prepared.sizes)
+            self.report.stats.add(rows_written=len(prepared.rows))
+        for tag, ids in prepared.dedup_ids.items():
+            ids = self.applied.records_to_clean(ids, prepared.chunk_counts, prepared.shrunk_ids,
+                                                prepared.probed_after_seq)
+            if not ids:
+                continue
+            if tag:
+                self.store.delete_records_in_tag(ids, tag, batch.write_id)
+            else:
+                self.store.delete_records(ids, keep_write_id=batch.write_id)
+        if prepared.deleted_ids:
+            self.store.delete_records(prepared.deleted_ids)
+            self.report.stats.add(deleted_records=len(prepared.deleted_ids))
+
+    def _truncate(self, plans: list[StreamPlan]) -> None:
+        for plan in plans:
+            self.store.delete_stream_rows_except(plan.name, plan.generation)
+            self.report.info(f"truncate: rows of earlier syncs of '{plan.name}' removed (kept: tag {plan.generation})")

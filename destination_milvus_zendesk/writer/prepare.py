@@ -1,0 +1,258 @@
+"""Preparation (prepare pool): a batch's documents chunked, their stored rows probed, vectors of
+unchanged chunks reused, the rest embedded (embed pool), and the rows built and sized."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from airbyte_cdk.models import DestinationSyncMode
+
+from ..chunking import Chunker
+from ..config import ConnectorConfig
+from ..documents import Document
+from ..embedding.base import Embedder
+from ..embedding.factory import FromFieldEmbedder
+from ..schema import CHUNK, GENERATION, RECORD_ID, STREAM, TEXT_HASH, WRITE_ID
+from ..store import VectorStore
+from .applied import AppliedBatches
+from .intake import Batch, Rows
+from .plans import StreamPlan
+from .report import Reporter
+
+if TYPE_CHECKING:
+    from ..milvus_store import CollectionInfo
+
+ROW_OVERHEAD_BYTES = 512  # bookkeeping fields, keys, framing of a row in a write request
+
+Chunks = list[tuple[str, int]]  # (text, tokens) of a document's chunks
+
+
+@dataclass
+class Prepared:
+    rows: list[dict[str, Any]]
+    dedup_ids: dict[str, list[str]]  # generation tag ("" = any) -> record ids whose other rows go
+    deleted_ids: list[str]
+    chunk_counts: dict[str, int] = field(default_factory=dict)  # record id -> chunks written now
+    # keyed collections: records whose row number chunk_counts[id] was stored when probed (None: not
+    # probed, treat every record as having rows to remove), and the last batch applied before the probe
+    shrunk_ids: set[str] | None = None
+    probed_after_seq: int = 0
+    sizes: list[int] = field(default_factory=list)  # approximate bytes of each row, for write requests
+
+    @property
+    def records(self) -> set[str]:
+        return set(self.chunk_counts).union(self.deleted_ids)
+
+
+@dataclass
+class _Pending:
+    """Rows being built: chunk texts still to embed are remembered by row index."""
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    to_embed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def text_hash(model_id: str, text: str) -> str:
+    """Identifies (model, chunk text): equal hash means the stored vector is exactly what we'd get."""
+    return hashlib.blake2b(f"{model_id}\x00{text}".encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+class Preparer:
+    def __init__(self, config: ConnectorConfig, store: VectorStore, info: CollectionInfo, embedder: Embedder,
+                 plans: dict[str, StreamPlan], report: Reporter, applied: AppliedBatches, keyed: bool) -> None:
+        self.config = config
+        self.store = store
+        self.info = info
+        self.embedder = embedder
+        self.plans = plans
+        self.report = report
+        self.applied = applied
+        self.keyed = keyed
+        self.chunker = Chunker.from_config(config.processing)
+        self.empty_at_start: Future | None = None  # keyed collections: no row at all when the sync began
+        self.embed_pool: ThreadPoolExecutor | None = None
+
+    def prepare(self, batch: Batch) -> Prepared:
+        items = self._latest(batch)
+        self.report.stats.add(chunks=sum(len(chunks) for _, chunks in items))
+        probed_after_seq, visible_ts = self.applied.readable_point()  # batches up to it are visible to the probe
+        first_stored, shrunk_ids = self._probe_stored_rows(items, visible_ts, batch.unseen)
+        reuse = self._stored_vectors(items, first_stored)
+        prepared = Prepared([], {}, [], shrunk_ids=shrunk_ids, probed_after_seq=probed_after_seq)
+        pending = _Pending(prepared.rows, prepared.sizes)
+        for doc, chunks in items:
+            if doc.record_id is not None and doc.deleted:
+                prepared.deleted_ids.append(doc.record_id)
+                continue
+            plan = self.plans[doc.stream]
+            if doc.record_id is not None and plan.keyed_by_record:
+                scope = plan.generation if plan.mode == DestinationSyncMode.overwrite else ""
+                prepared.dedup_ids.setdefault(scope, []).append(doc.record_id)
+                prepared.chunk_counts[doc.record_id] = len(chunks)
+            self._add_rows(pending, doc, plan, chunks, reuse, batch.write_id)
+        texts = [text for _, text in pending.to_embed]
+        for (row_index, _), vector in zip(pending.to_embed, self._embed_all(texts, items)):
+            prepared.rows[row_index][self.info.vector_field] = vector
+        return prepared
+
+    def _latest(self, batch: Batch) -> list[tuple[Document, Chunks]]:
+        """The last version of each record in the batch, chunked."""
+        latest: "OrderedDict[Any, tuple[Document, Rows]]" = OrderedDict()
+        for n, item in enumerate(batch.items):
+            doc = item.doc
+            key = doc.record_id if (doc.record_id is not None and self.plans[doc.stream].keyed_by_record) else n
+            latest.pop(key, None)
+            latest[key] = (doc, item.rows)
+        return [(doc, self.chunker.split_counted(doc.text) if rows is Rows.STORE else [])
+                for doc, rows in latest.values()]
+
+    def _add_rows(self, pending: _Pending, doc: Document, plan: StreamPlan, chunks: Chunks,
+                  reuse: dict[tuple[str, str], list[float]], write_id: str) -> None:
+        if not chunks:
+            return
+        vector_bytes = 4 * (self.info.dimensions or self.embedder.dimensions)
+        columns = self._column_values(doc)
+        meta_bytes = _json_size(doc.metadata) + ROW_OVERHEAD_BYTES
+        for index, (text, _tokens) in enumerate(chunks):
+            digest = text_hash(self.embedder.model_id, text)
+            row = self._row(doc, plan, index, text, digest, write_id)
+            row.update(columns)
+            pending.sizes.append(meta_bytes + len(text.encode("utf-8", "replace")) + vector_bytes)
+            if doc.vector is not None:
+                row[self.info.vector_field] = doc.vector
+            elif (doc.record_id, digest) in reuse:
+                row[self.info.vector_field] = reuse[(doc.record_id, digest)]
+                self.report.stats.add(reused=1)
+            else:
+                pending.to_embed.append((len(pending.rows), text))
+            pending.rows.append(row)
+
+    def _probe_stored_rows(self, items: list[tuple[Document, Chunks]], visible_ts: int,
+                           unseen: set[str]) -> tuple[set[str] | None, set[str] | None]:
+        """On keyed collections, one read by primary key per batch answers, per record with n chunks now:
+        is chunk 0 stored (anything to reuse?) and is chunk n stored (rows to remove after the upsert?).
+
+        A record's rows are chunks 0..m-1 (written in order, removed together), so chunk n exists
+        exactly when the stored version had more chunks than the new one. A first sync, or a record
+        that did not shrink, then costs no filter query and no delete. Returns (None, None) when the
+        collection is not keyed: every record is then looked up and cleaned by filter.
+        """
+        if not self.keyed:
+            return None, None
+        # Into a collection empty when the sync started, a record in no earlier batch has no row: a first
+        # sync probes nothing at all.
+        absent = unseen if self.empty_at_start is not None and self.empty_at_start.result() else set()
+        keys: dict[Any, tuple[str, bool]] = {}
+        for doc, chunks in items:
+            if (doc.record_id is None or doc.deleted or doc.record_id in absent
+                    or not self.plans[doc.stream].keyed_by_record):
+                continue
+            keys[self.store.primary_key(doc.record_id, 0)] = (doc.record_id, False)
+            keys[self.store.primary_key(doc.record_id, len(chunks))] = (doc.record_id, True)  # may equal chunk 0
+        first_stored: set[str] = set()
+        shrunk: set[str] = set()
+        for key in (self.store.existing_keys(list(keys), visible_ts) if keys else ()):
+            record_id, beyond = keys[key]
+            (shrunk if beyond else first_stored).add(record_id)
+        return first_stored, shrunk
+
+    def _stored_vectors(self, items: list[tuple[Document, Chunks]],
+                        first_stored: set[str] | None) -> dict[tuple[str, str], list[float]]:
+        if not self.config.reuse_embeddings or isinstance(self.embedder, FromFieldEmbedder):
+            return {}
+        ids = [doc.record_id for doc, chunks in items if doc.record_id is not None and chunks
+               and self.plans[doc.stream].mode == DestinationSyncMode.append_dedup
+               and (first_stored is None or doc.record_id in first_stored)]
+        return self.store.stored_chunks(ids) if ids else {}
+
+    def collection_is_empty(self) -> bool:
+        try:
+            return self.store.count() == 0
+        except Exception:  # noqa: BLE001 - only an optimisation: probe every record
+            return False
+
+    def _embed_all(self, texts: list[str], items: list[tuple[Document, Chunks]]) -> list[list[float]]:
+        """Requests bounded by input count and tokens, `embedding_concurrency` of them in flight."""
+        if not texts:
+            return []
+        tokens: dict[str, int] = {}
+        for _, chunks in items:
+            tokens.update(dict(chunks))
+        requests = self._requests(texts, tokens)
+        vectors: list[list[float]] = []
+        if not self.embedder.remote or self.embed_pool is None:  # in-process model: no thread hand-off
+            for request in requests:
+                vectors.extend(self.embedder.embed(request))
+        else:
+            futures = [self.embed_pool.submit(self.embedder.embed, request) for request in requests]
+            for future in futures:
+                vectors.extend(future.result())
+        self.report.stats.add(embedded=len(texts), embed_requests=len(requests))
+        return vectors
+
+    def _requests(self, texts: list[str], tokens: dict[str, int]) -> list[list[str]]:
+        max_inputs = min(self.config.embedding_batch_size, self.embedder.max_inputs)
+        budget = self.config.embedding_batch_tokens
+        requests: list[list[str]] = []
+        current: list[str] = []
+        used = 0
+        for text in texts:
+            cost = tokens.get(text, len(text))
+            if current and (len(current) >= max_inputs or used + cost > budget):
+                requests.append(current)
+                current, used = [], 0
+            current.append(text)
+            used += cost
+        requests.append(current)
+        return requests
+
+    def _row(self, doc: Document, plan: StreamPlan, index: int, text: str, digest: str, write_id: str) -> dict[str, Any]:
+        info = self.info
+        row: dict[str, Any] = dict(doc.metadata)
+        row[STREAM] = doc.stream
+        row[RECORD_ID] = doc.record_id if doc.record_id is not None else ""  # explicit field in created collections
+        row[CHUNK] = index
+        row[TEXT_HASH] = digest
+        row[WRITE_ID] = write_id
+        row[GENERATION] = plan.generation
+        text_field = self.config.indexing.text_field
+        if not self.config.omit_raw_text:
+            row[text_field] = _fit_text(text, info.text_limit(text_field))
+        elif text_field in info.fields:
+            row[text_field] = ""
+        if not info.auto_id:  # append keeps every version: no record-derived key to collide on
+            keyed = doc.record_id if plan.keyed_by_record else None
+            row[info.pk_field] = self.store.primary_key(keyed, index)
+        return row
+
+    def _column_values(self, doc: Document) -> dict[str, Any]:
+        """The typed filter columns of connector-created collections (status, organization_id)."""
+        values = {}
+        for name in self.info.metadata_columns:
+            values[name], refused = self.info.column_value(name, doc.metadata.get(name))
+            if refused:
+                self.report.warn(
+                    f"stream '{doc.stream}': metadata field '{name}' of an unexpected type, stored as {values[name]!r}",
+                    f"record {doc.record_id}: '{name}' = {str(doc.metadata.get(name))[:80]!r} does not fit the "
+                    f"collection's {self.info.fields[name].name} field '{name}'; stored as {values[name]!r}")
+        return values
+
+
+def _json_size(value: Any) -> int:
+    try:
+        return len(orjson.dumps(value, default=str))
+    except (TypeError, ValueError):
+        return len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+
+
+def _fit_text(text: str, limit: int) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode("utf-8", "ignore")
