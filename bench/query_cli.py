@@ -28,21 +28,17 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "destination_milvus_zendesk" / "sample_data"
+sys.path.insert(0, str(REPO))  # devtools/, when run as `python bench/query_cli.py`
+
+from devtools.sample_sync import SAMPLE, sync_sample  # noqa: E402
+
 START, END = "<!-- query-cli:start -->", "<!-- query-cli:end -->"
 TEXT, ORG = "I was charged twice this month", "360000105148"
 BATCH_LINES = 300
 
 
 def sync(work: Path) -> Path:
-    config = {"processing": {"chunk_size": 1000, "text_fields": ["body", "title", "description", "subject"]},
-              "embedding": {"mode": "local"},
-              "indexing": {"host": str(work / "zendesk.db"), "collection": "zendesk", "create_collection": True}}
-    path = work / "config.json"
-    path.write_text(json.dumps(config))
-    with (SAMPLE / "zendesk_sample.jsonl").open("rb") as stdin:
-        proc = subprocess.run([sys.executable, str(REPO / "main.py"), "write", "--config", str(path), "--catalog",
-                               str(SAMPLE / "catalog.json")], stdin=stdin, capture_output=True, timeout=600)
+    path, proc = sync_sample(work, timeout=600)
     if proc.returncode != 0:
         raise SystemExit(f"sync failed: {proc.stdout.decode()[-1000:]}")
     return path

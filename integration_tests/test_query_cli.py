@@ -20,9 +20,9 @@ from destination_milvus_zendesk import query
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.errors import ConfigError
 from destination_milvus_zendesk.milvus_store import MilvusStore
+from devtools.sample_sync import SAMPLE, sync_sample
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "destination_milvus_zendesk" / "sample_data"
 DOUBLE_CHARGE = "I was charged twice this month"
 ORG_DOUBLE_CHARGE = 360000105148  # open #1264 and pending #1246 "Charged twice this month", new #1268
 
@@ -35,15 +35,7 @@ def cli(*args: str, stdin: str | None = None, timeout: float = 120) -> subproces
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled sample, written by `main.py write` with the local model into a Lite file; the config path."""
-    folder = tmp_path_factory.mktemp("query_cli")
-    config = {"processing": {"chunk_size": 1000, "text_fields": ["body", "title", "description", "subject"]},
-              "embedding": {"mode": "local"},
-              "indexing": {"host": str(folder / "zendesk.db"), "collection": "zendesk", "create_collection": True}}
-    path = folder / "config.json"
-    path.write_text(json.dumps(config))
-    with (SAMPLE / "zendesk_sample.jsonl").open("rb") as stdin:
-        proc = subprocess.run([sys.executable, str(REPO / "main.py"), "write", "--config", str(path), "--catalog",
-                               str(SAMPLE / "catalog.json")], stdin=stdin, capture_output=True, timeout=300)
+    path, proc = sync_sample(tmp_path_factory.mktemp("query_cli"), timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:]
     return path
 
