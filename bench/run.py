@@ -172,11 +172,12 @@ def write_json(path: Path, data: Any) -> Path:
     return path
 
 
-def config(work: Path, backend: str, collection: str, *, embedding: dict | None = None, **extra: Any) -> dict:
+def config(work: Path, backend: str, collection: str, *, embedding: dict | None = None, create: bool = True,
+           **extra: Any) -> dict:
     if backend == "lite":
-        indexing = {"host": str(work / f"{collection}.db"), "collection": collection, "create_collection": True}
+        indexing = {"host": str(work / f"{collection}.db"), "collection": collection, "create_collection": create}
     else:
-        indexing = {"host": SERVER_URI, "collection": collection, "create_collection": True,
+        indexing = {"host": SERVER_URI, "collection": collection, "create_collection": create,
                     "auth": {"mode": "token", "token": ROOT_TOKEN}}
     return {"processing": {"chunk_size": 1000, "text_fields": TEXT_FIELDS},
             "embedding": embedding or {"mode": "fake"}, "indexing": indexing, **extra}
@@ -624,11 +625,38 @@ def _int_keys(obj: dict) -> dict:
 
 
 
+def cpu_main() -> int:
+    """Issue 14's targets (bench/cpu.py), printed and written to their section of docs/benchmarks.md."""
+    from bench.cpu import report, run_cpu
+
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="dmz-bench-cpu-"))
+    from devtools.zendesk_sample import configured_catalog
+
+    catalog = write_json(work / "catalog.json", configured_catalog("append_dedup"))
+    results: dict[str, Any] = {"machine": machine(),
+                               "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    with Server() as server:
+        run = Runner(work, server)
+        results["cpu"] = run_cpu(run.worker, config, write_json, work, catalog, log=log)
+    results["total_s"] = time.perf_counter() - started
+    results["load_avg_end"] = os.getloadavg()
+    (work / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    lines = report(results["cpu"])
+    width = max(len(line[0]) for line in lines)
+    for name, measured, goal, status in lines:
+        print(f"{name:<{width}}  {goal:>10}  {status:<7}  {measured}")
+    print(f"load average {results['machine']['load_avg_start'][0]:.1f} -> {results['load_avg_end'][0]:.1f}; "
+          f"total {results['total_s']:.0f} s; details in {work / 'results.json'}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (~3 min)")
     parser.add_argument("--docs", action="store_true", help="also write docs/benchmarks.md for a --quick run")
-    parser.add_argument("--only", help="comma-separated targets to run (t1,t2,t3,t4,t5,t6); report needs all")
+    parser.add_argument("--only", help="comma-separated targets to run (t1,t2,t3,t4,t5,t6); report needs all; "
+                        "`cpu` alone: issue 14's CPU-per-row and start-up targets (bench/cpu.py)")
     parser.add_argument("--render", metavar="RESULTS_JSON", help="only rewrite docs/benchmarks.md from a results.json")
     args = parser.parse_args()
     if args.render:
@@ -640,6 +668,8 @@ def main() -> int:
     mode = "quick" if args.quick else "full"
     s = SIZES[mode]
     only = set(args.only.split(",")) if args.only else {"t1", "t2", "t3", "t4", "t5", "t6"}
+    if only == {"cpu"}:
+        return cpu_main()
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="dmz-bench-"))
     results: dict[str, Any] = {"machine": machine(), "mode": mode,

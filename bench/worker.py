@@ -6,6 +6,8 @@
     capture    runs the same pipeline in-process with a store that keeps the rows instead of writing
                them, and pickles them (vectors as float32): the rows the raw baseline writes
     raw        upserts the captured rows with plain pymilvus in batches, timing only the upserts
+               (and the final flush with --flush)
+    ceiling    `main.py write` with an in-memory stand-in for Milvus: the connector's own CPU
     query      times SupportSearch lookups (precomputed vectors) on a collection
     verify     reads a collection back and re-embeds its texts with the configured embedder
 """
@@ -65,16 +67,21 @@ def _config(path: str):
         return parse_config(json.load(fh))
 
 
-def _fresh_collection(cfg, dimensions: int = 1536) -> None:
-    """Drop and create the collection exactly as the connector creates it (same schema and indexes)."""
+def _fresh_collection(cfg, dimensions: int = 1536, *, tutorial: bool = False) -> None:
+    """Drop and create the collection exactly as the connector creates it (same schema and indexes),
+    or (`tutorial`) as the tutorial makes it by hand: auto-id key, vector, dynamic fields."""
     from destination_milvus_zendesk.milvus_store import MilvusStore
+    from devtools.tutorial_collection import create_tutorial_collection
 
     store = MilvusStore(cfg.indexing)
-    store.connect()
+    store.connect(create=True)
     try:
         if store.client.has_collection(cfg.indexing.collection):
             store.client.drop_collection(cfg.indexing.collection)
-        store.create_collection(dimensions)
+        if tutorial:
+            create_tutorial_collection(store.client, cfg.indexing.collection, dimensions)
+        else:
+            store.create_collection(dimensions)
     finally:
         store.close()
 
@@ -92,7 +99,7 @@ def cmd_connector(args: argparse.Namespace) -> None:
     init_logger("airbyte")
     startup = time.perf_counter() - T0
     if args.fresh:
-        _fresh_collection(_config(args.config))
+        _fresh_collection(_config(args.config), tutorial=args.tutorial)
     rss_before = _maxrss_mb()
     clock = CpuClock()
     t0 = time.perf_counter()
@@ -122,7 +129,7 @@ def cmd_capture(args: argparse.Namespace) -> None:
         row[vector_field] = np.asarray(row[vector_field], dtype=np.float32)
         return row
 
-    _fresh_collection(cfg, embedder.dimensions)
+    _fresh_collection(cfg, embedder.dimensions, tutorial=args.tutorial)
     milvus = MilvusStore(cfg.indexing, write_batch_rows=cfg.write_batch_rows, write_batch_bytes=cfg.write_batch_bytes)
     milvus.connect()
     info = milvus.describe()
@@ -137,17 +144,21 @@ def cmd_capture(args: argparse.Namespace) -> None:
     captured = list(store.rows.values())
     with open(args.out, "wb") as fh:
         pickle.dump(captured, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    if args.info_out:  # the collection as the connector described it, for the ceiling's stand-in store
+        with open(args.info_out, "wb") as fh:
+            pickle.dump(milvus.info, fh, protocol=pickle.HIGHEST_PROTOCOL)
     _write({"rows": len(captured)}, args.result)
 
 
 def cmd_raw(args: argparse.Namespace) -> None:
-    """The pymilvus limit: batched upserts of the captured rows, only the upsert calls timed."""
+    """The pymilvus limit: batched upserts (inserts into an auto-id collection) of the captured rows,
+    only the upsert calls (and with --flush the final flush) timed."""
     from destination_milvus_zendesk.milvus_store import MilvusStore
 
     cfg = _config(args.config)
     with open(args.rows, "rb") as fh:
         rows = pickle.load(fh)
-    _fresh_collection(cfg)
+    _fresh_collection(cfg, tutorial=args.tutorial)
     store = MilvusStore(cfg.indexing)
     client = store.connect()
     vector_field = cfg.indexing.vector_field
@@ -158,16 +169,73 @@ def cmd_raw(args: argparse.Namespace) -> None:
         batch = [dict(row, **{vector_field: row[vector_field].tolist()}) for row in rows[start:start + args.batch]]
         clock = CpuClock()
         t = time.perf_counter()
-        (client.insert if args.insert else client.upsert)(name, batch)
+        (client.insert if args.insert or args.tutorial else client.upsert)(name, batch)
         timed += time.perf_counter() - t
         used = clock.report()
         cpu += used["cpu_s"]
         server_cpu += used["server_cpu_s"]
         calls += 1
+    if args.flush:
+        clock = CpuClock()
+        t = time.perf_counter()
+        client.flush(name)
+        timed += time.perf_counter() - t
+        used = clock.report()
+        cpu += used["cpu_s"]
+        server_cpu += used["server_cpu_s"]
     count = client.query(name, filter="", output_fields=["count(*)"], consistency_level="Strong")[0]["count(*)"]
     store.close()
     _write({"elapsed_s": timed, "rows": len(rows), "stored": int(count), "calls": calls, "cpu_s": cpu,
             "server_cpu_s": server_cpu}, args.result)
+
+
+def cmd_prepare(args: argparse.Namespace) -> None:
+    """A fresh, empty collection (untimed set-up for a whole-process run of main.py)."""
+    _fresh_collection(_config(args.config), tutorial=args.tutorial)
+    _write({}, args.result)
+
+
+def cmd_ceiling(args: argparse.Namespace) -> None:
+    """The connector's own CPU: `main.py write` exactly, but the Milvus store is an in-memory stand-in
+    (MemoryStore over the collection the capture described) and embeddings are the in-process fake."""
+    import destination_milvus_zendesk.destination as destination
+    from destination_milvus_zendesk.memory_store import MemoryStore
+
+    with open(args.info, "rb") as fh:
+        info = pickle.load(fh)
+
+    class StandIn(MemoryStore):
+        """What destination.write asks of MilvusStore besides the VectorStore protocol."""
+
+        def __init__(self, *_: Any, **__: Any) -> None:
+            super().__init__(info)
+            self.lite_missing = False
+
+        def connect(self, **_: Any) -> None:
+            return None
+
+        def describe(self) -> Any:
+            return self.info
+
+        def repair(self, described: Any) -> Any:
+            return described
+
+        def load(self, _: Any) -> None:
+            return None
+
+        def set_model(self, _: str) -> None:
+            return None
+
+        def close(self) -> None:
+            return None
+
+    destination.MilvusStore = StandIn
+    clock = CpuClock()
+    t0 = time.perf_counter()
+    destination.run(["write", "--config", args.config, "--catalog", args.catalog])
+    elapsed = time.perf_counter() - t0
+    sys.stdout.flush()
+    _write({"elapsed_s": elapsed, "startup_s": t0 - T0, "maxrss_mb": _maxrss_mb(), **clock.report()}, args.result)
 
 
 def cmd_query(args: argparse.Namespace) -> None:
@@ -261,18 +329,32 @@ def main() -> None:
     p.add_argument("--config", required=True)
     p.add_argument("--catalog", required=True)
     p.add_argument("--fresh", action="store_true", help="drop and create the collection first (untimed)")
+    p.add_argument("--tutorial", action="store_true", help="the tutorial's hand-made auto-id collection")
     p.add_argument("--result", required=True)
     p = sub.add_parser("capture")
     p.add_argument("--config", required=True)
     p.add_argument("--catalog", required=True)
     p.add_argument("--input", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--tutorial", action="store_true", help="the tutorial's hand-made auto-id collection")
+    p.add_argument("--info-out", help="also pickle the described collection here (for `ceiling`)")
     p.add_argument("--result", required=True)
     p = sub.add_parser("raw")
     p.add_argument("--config", required=True)
     p.add_argument("--rows", required=True)
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--insert", action="store_true", help="insert instead of upsert")
+    p.add_argument("--tutorial", action="store_true", help="the tutorial's hand-made auto-id collection (implies --insert)")
+    p.add_argument("--flush", action="store_true", help="flush at the end, timed")
+    p.add_argument("--result", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("--config", required=True)
+    p.add_argument("--tutorial", action="store_true")
+    p.add_argument("--result", required=True)
+    p = sub.add_parser("ceiling")
+    p.add_argument("--config", required=True)
+    p.add_argument("--catalog", required=True)
+    p.add_argument("--info", required=True, help="the pickled CollectionInfo `capture --info-out` wrote")
     p.add_argument("--result", required=True)
     p = sub.add_parser("query")
     p.add_argument("--config", required=True)
@@ -286,7 +368,8 @@ def main() -> None:
     p.add_argument("--config", required=True)
     p.add_argument("--result", required=True)
     args = parser.parse_args()
-    {"connector": cmd_connector, "capture": cmd_capture, "raw": cmd_raw, "query": cmd_query,
+    {"connector": cmd_connector, "capture": cmd_capture, "raw": cmd_raw, "ceiling": cmd_ceiling, "prepare": cmd_prepare,
+     "query": cmd_query,
      "verify": cmd_verify}[args.cmd](args)
 
 

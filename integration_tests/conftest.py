@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import pytest
-from pymilvus import DataType, MilvusClient
+from pymilvus import MilvusClient
 
 from devtools.fake_openai import FakeOpenAIServer
 from devtools.milvus_server import milvus_server_fixture
+from devtools.tutorial_collection import create_tutorial_collection  # noqa: F401 - tests import it from here
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_OPENAI_KEY = "sk-test-SECRET-0123456789abcdef"
@@ -102,19 +103,6 @@ def backend(request, tmp_path) -> Backend:
 @pytest.fixture
 def collection_name() -> str:
     return "t_" + uuid.uuid4().hex[:10]
-
-
-def create_tutorial_collection(client: MilvusClient, name: str, dim: int = 1536, *, pk: str = "auto") -> None:
-    """As the tutorial makes it by hand: INT64 auto-id `id`, FLOAT_VECTOR `vector`, dynamic fields."""
-    schema = MilvusClient.create_schema(auto_id=(pk == "auto"), enable_dynamic_field=True)
-    if pk == "varchar":
-        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=256)
-    else:
-        schema.add_field("id", DataType.INT64, is_primary=True)
-    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-    index = client.prepare_index_params()
-    index.add_index("vector", index_type="AUTOINDEX", metric_type="L2")
-    client.create_collection(name, schema=schema, index_params=index)
 
 
 def make_config(backend: Backend, collection: str, *, embedding: dict | None = None, openai: Any = None,

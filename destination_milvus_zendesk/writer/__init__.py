@@ -95,7 +95,7 @@ class Writer:
         builder = DocumentBuilder(self.config.processing, self.info.reserved_names, vector_source)
         self.intake = RecordIntake(self.plans, builder, self.embedder, self.config.processing.text_fields,
                                    4 * self.config.processing.chunk_size,  # ~4 characters per cl100k token
-                                   self.report, SeenRecords() if keyed else None)
+                                   self.report, SeenRecords())
         # Milvus Lite runs in this process: a second write in flight would only compete for the GIL
         self.apply = OrderedApply(self.store, self.report, self.applied,
                                   1 if self.config.indexing.is_lite else WRITE_CONCURRENCY)
@@ -109,7 +109,7 @@ class Writer:
         self._prepare_pool = ThreadPoolExecutor(PREPARE_WORKERS, thread_name_prefix="prepare")
         writer_thread = threading.Thread(target=self.apply.loop, name="milvus-writer", daemon=True)
         writer_thread.start()
-        if self.preparer.keyed:
+        if any(plan.keyed_by_record for plan in self.plans.values()):
             self.preparer.empty_at_start = self._prepare_pool.submit(self.preparer.collection_is_empty)
         try:
             yield from self._intake(lines)

@@ -111,8 +111,8 @@ class OrderedApply:
             self.store.write(prepared.rows, sizes=prepared.sizes)
             self.report.stats.add(rows_written=len(prepared.rows))
         for tag, ids in prepared.dedup_ids.items():
-            ids = self.applied.records_to_clean(ids, prepared.chunk_counts, prepared.shrunk_ids,
-                                                prepared.probed_after_seq)
+            ids = self.applied.records_to_clean([r for r in ids if r not in prepared.absent_ids],
+                                                prepared.chunk_counts, prepared.shrunk_ids, prepared.probed_after_seq)
             if not ids:
                 continue
             if tag:

@@ -44,6 +44,9 @@ class Prepared:
     shrunk_ids: set[str] | None = None
     probed_after_seq: int = 0
     sizes: list[int] = field(default_factory=list)  # approximate bytes of each row, for write requests
+    # records with no stored row before this batch (the collection was empty when the sync began and
+    # no earlier batch had them): nothing to look up, nothing to clean after the write
+    absent_ids: set[str] = field(default_factory=set)
 
     @property
     def records(self) -> set[str]:
@@ -75,16 +78,19 @@ class Preparer:
         self.applied = applied
         self.keyed = keyed
         self.chunker = Chunker.from_config(config.processing)
-        self.empty_at_start: Future | None = None  # keyed collections: no row at all when the sync began
+        self.empty_at_start: Future | None = None  # no row at all when the sync began
         self.embed_pool: ThreadPoolExecutor | None = None
 
     def prepare(self, batch: Batch) -> Prepared:
         items = self._latest(batch)
         self.report.stats.add(chunks=sum(len(chunks) for _, chunks in items))
         probed_after_seq, visible_ts = self.applied.readable_point()  # batches up to it are visible to the probe
-        first_stored, shrunk_ids = self._probe_stored_rows(items, visible_ts, batch.unseen)
-        reuse = self._stored_vectors(items, first_stored)
-        prepared = Prepared([], {}, [], shrunk_ids=shrunk_ids, probed_after_seq=probed_after_seq)
+        # Into a collection empty when the sync started, a record in no earlier batch has no row: a first
+        # sync looks nothing up and cleans nothing, whatever the collection's keys.
+        absent = batch.unseen if self.empty_at_start is not None and self.empty_at_start.result() else set()
+        first_stored, shrunk_ids = self._probe_stored_rows(items, visible_ts, absent)
+        reuse = self._stored_vectors(items, first_stored, absent)
+        prepared = Prepared([], {}, [], shrunk_ids=shrunk_ids, probed_after_seq=probed_after_seq, absent_ids=absent)
         pending = _Pending(prepared.rows, prepared.sizes)
         for doc, chunks in items:
             if doc.record_id is not None and doc.deleted:
@@ -134,7 +140,7 @@ class Preparer:
             pending.rows.append(row)
 
     def _probe_stored_rows(self, items: list[tuple[Document, Chunks]], visible_ts: int,
-                           unseen: set[str]) -> tuple[set[str] | None, set[str] | None]:
+                           absent: set[str]) -> tuple[set[str] | None, set[str] | None]:
         """On keyed collections, one read by primary key per batch answers, per record with n chunks now:
         is chunk 0 stored (anything to reuse?) and is chunk n stored (rows to remove after the upsert?).
 
@@ -145,9 +151,6 @@ class Preparer:
         """
         if not self.keyed:
             return None, None
-        # Into a collection empty when the sync started, a record in no earlier batch has no row: a first
-        # sync probes nothing at all.
-        absent = unseen if self.empty_at_start is not None and self.empty_at_start.result() else set()
         keys: dict[Any, tuple[str, bool]] = {}
         for doc, chunks in items:
             if (doc.record_id is None or doc.deleted or doc.record_id in absent
@@ -162,12 +165,12 @@ class Preparer:
             (shrunk if beyond else first_stored).add(record_id)
         return first_stored, shrunk
 
-    def _stored_vectors(self, items: list[tuple[Document, Chunks]],
-                        first_stored: set[str] | None) -> dict[tuple[str, str], list[float]]:
+    def _stored_vectors(self, items: list[tuple[Document, Chunks]], first_stored: set[str] | None,
+                        absent: set[str]) -> dict[tuple[str, str], list[float]]:
         if not self.config.reuse_embeddings or isinstance(self.embedder, FromFieldEmbedder):
             return {}
         ids = [doc.record_id for doc, chunks in items if doc.record_id is not None and chunks
-               and self.plans[doc.stream].mode == DestinationSyncMode.append_dedup
+               and self.plans[doc.stream].mode == DestinationSyncMode.append_dedup and doc.record_id not in absent
                and (first_stored is None or doc.record_id in first_stored)]
         return self.store.stored_chunks(ids) if ids else {}
 
