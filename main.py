@@ -1,6 +1,6 @@
 """Entry point: `python main.py spec|check|write` (the Docker image runs this too)."""
 
-from destination_milvus_zendesk.destination import run
+from destination_milvus_zendesk.entrypoint import run
 
 if __name__ == "__main__":
     run()

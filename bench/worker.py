@@ -199,6 +199,7 @@ def cmd_ceiling(args: argparse.Namespace) -> None:
     """The connector's own CPU: `main.py write` exactly, but the Milvus store is an in-memory stand-in
     (MemoryStore over the collection the capture described) and embeddings are the in-process fake."""
     import destination_milvus_zendesk.destination as destination
+    from destination_milvus_zendesk.entrypoint import run
     from destination_milvus_zendesk.memory_store import MemoryStore
 
     with open(args.info, "rb") as fh:
@@ -232,7 +233,7 @@ def cmd_ceiling(args: argparse.Namespace) -> None:
     destination.MilvusStore = StandIn
     clock = CpuClock()
     t0 = time.perf_counter()
-    destination.run(["write", "--config", args.config, "--catalog", args.catalog])
+    run(["write", "--config", args.config, "--catalog", args.catalog])
     elapsed = time.perf_counter() - t0
     sys.stdout.flush()
     _write({"elapsed_s": elapsed, "startup_s": t0 - T0, "maxrss_mb": _maxrss_mb(), **clock.report()}, args.result)

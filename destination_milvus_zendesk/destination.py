@@ -11,11 +11,12 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import orjson
 from airbyte_cdk.models import (AirbyteConnectionStatus, AirbyteMessage, AirbyteMessageSerializer,
-                                ConfiguredAirbyteCatalog, ConnectorSpecification, DestinationSyncMode, Status, Type)
+                                ConfiguredAirbyteCatalog, ConnectorSpecification, ConnectorSpecificationSerializer,
+                                Status, Type)
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .cdk_adapter import StrictInputDestination, stdout_lock
-from .config import ConnectorConfig, parse_config, spec_schema
+from .config import ConnectorConfig, parse_config, spec_payload
 from .embedding.base import Embedder
 from .embedding.factory import create_embedder
 from .errors import ConfigError, ConnectorError, InputError
@@ -23,7 +24,6 @@ from .milvus_store import MODEL_PROPERTY, CollectionInfo, MilvusStore, check_col
 from .writer import InputLine, Writer
 
 logger = logging.getLogger("airbyte")
-DOCS_URL = "https://github.com/destination-milvus-zendesk/destination-milvus-zendesk/blob/main/docs/milvus-zendesk.md"
 CHECK_EMBEDDING_RETRIES = 1
 CHECK_EMBEDDING_TIMEOUT_S = 15.0
 
@@ -64,13 +64,7 @@ class DestinationMilvusZendesk(StrictInputDestination):
                 sys.stdout.write(line)
 
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
-        return ConnectorSpecification(
-            documentationUrl=DOCS_URL,
-            supportsIncremental=True,
-            supported_destination_sync_modes=[DestinationSyncMode.overwrite, DestinationSyncMode.append,
-                                              DestinationSyncMode.append_dedup],
-            connectionSpecification=spec_schema(),
-        )
+        return ConnectorSpecificationSerializer.load(spec_payload())
 
     # --- check ----------------------------------------------------------------------------------
 
@@ -228,17 +222,3 @@ def _config_file_problem(path: str | None) -> str | None:
     if not isinstance(raw, dict):
         return f"The configuration file {path!r} must hold a JSON object, not a {type(raw).__name__}."
     return None
-
-
-def run(args: list[str] | None = None) -> None:
-    from airbyte_cdk.logger import init_logger
-
-    init_logger("airbyte")
-    # orjson accepts JSON nested up to 1024 levels; json.dumps (text of nested fields, metadata) needs
-    # as many Python frames, more than the default limit of 1000 leaves: a legal record must not crash.
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 4000))
-    # stdout is a pipe: block-buffered, a STATE could sit in the buffer (and die with a killed process)
-    # long after its records were stored. One line per message, flushed as it is printed.
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(line_buffering=True)
-    DestinationMilvusZendesk().run(sys.argv[1:] if args is None else args)
