@@ -32,7 +32,9 @@ sys.path.insert(0, str(REPO))  # devtools/, when run as `python bench/query_cli.
 
 from devtools.sample_sync import SAMPLE, sync_sample  # noqa: E402
 
-START, END = "<!-- query-cli:start -->", "<!-- query-cli:end -->"
+from bench.sections import SECTIONS  # noqa: E402
+
+START, END = SECTIONS["query-cli"]
 TEXT, ORG = "I was charged twice this month", "360000105148"
 BATCH_LINES = 300
 
@@ -128,16 +130,9 @@ def section(after: dict, before: dict | None, batch_result: dict, before_label: 
 
 
 def write_docs(text: str) -> Path:
-    path = REPO / "docs" / "benchmarks.md"
-    current = path.read_text() if path.exists() else ""
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        current = head + text + (("\n" + tail) if tail else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    path.write_text(current)
-    return path
+    from bench.sections import write_section
+
+    return write_section("query-cli", text)
 
 
 def main() -> int:

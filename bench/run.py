@@ -34,6 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.sections import kept_sections, write_section  # noqa: E402
 from devtools.milvus_server import ROOT_TOKEN, MilvusServer, check_server, pids_listening_on, port_in_use  # noqa: E402
 
 PY = sys.executable
@@ -509,15 +510,14 @@ DOCKER_SECTION = "## Docker image"  # from bench/docker_bench.py: kept when this
 
 
 def write_benchmarks(text: str) -> None:
-    """docs/benchmarks.md from this run, keeping the sections other bench scripts own:
-    bench/query_cli.py's (between its markers) and bench/docker_bench.py's (from DOCKER_SECTION on)."""
+    """docs/benchmarks.md from this run, keeping the sections other bench scripts own: the marked ones
+    (bench/sections.py: issue 14's CPU figures, bench/query_cli.py's) and bench/docker_bench.py's
+    (from DOCKER_SECTION on)."""
     path = REPO / "docs" / "benchmarks.md"
     kept = ""
     if path.exists():
         current = path.read_text()
-        start, end = "<!-- query-cli:start -->", "<!-- query-cli:end -->"
-        if start in current and end in current:
-            kept = "\n" + start + current.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+        kept = kept_sections(current)
         if DOCKER_SECTION in current:
             kept += "\n" + current[current.index(DOCKER_SECTION):].rstrip("\n") + "\n"
     path.write_text(text.rstrip("\n") + "\n" + kept)
@@ -625,9 +625,9 @@ def _int_keys(obj: dict) -> dict:
 
 
 
-def cpu_main() -> int:
+def cpu_main(docs: bool = False) -> int:
     """Issue 14's targets (bench/cpu.py), printed and written to their section of docs/benchmarks.md."""
-    from bench.cpu import report, run_cpu
+    from bench.cpu import render, report, run_cpu
 
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="dmz-bench-cpu-"))
@@ -648,6 +648,8 @@ def cpu_main() -> int:
         print(f"{name:<{width}}  {goal:>10}  {status:<7}  {measured}")
     print(f"load average {results['machine']['load_avg_start'][0]:.1f} -> {results['load_avg_end'][0]:.1f}; "
           f"total {results['total_s']:.0f} s; details in {work / 'results.json'}")
+    if docs:
+        print(f"wrote {write_section('cpu', render(results, 'python bench/run.py --only cpu --docs'))}")
     return 0
 
 
@@ -669,7 +671,7 @@ def main() -> int:
     s = SIZES[mode]
     only = set(args.only.split(",")) if args.only else {"t1", "t2", "t3", "t4", "t5", "t6"}
     if only == {"cpu"}:
-        return cpu_main()
+        return cpu_main(args.docs)
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="dmz-bench-"))
     results: dict[str, Any] = {"machine": machine(), "mode": mode,
