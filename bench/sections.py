@@ -7,6 +7,7 @@ from pathlib import Path
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SECTIONS = {  # name -> (start marker, end marker), in page order
     "cpu": ("<!-- cpu:start -->", "<!-- cpu:end -->"),
+    "cpu-notes": ("<!-- cpu-notes:start -->", "<!-- cpu-notes:end -->"),  # written by hand, kept
     "query-cli": ("<!-- query-cli:start -->", "<!-- query-cli:end -->"),
 }
 
