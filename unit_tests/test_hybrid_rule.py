@@ -1,0 +1,104 @@
+"""The hybrid decision rule and fusion helpers (issue 15): fused scores are not distances."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pymilvus import DataType
+
+from destination_milvus_zendesk import query
+from destination_milvus_zendesk.milvus_store import BM25_FIELD, DENSE, HYBRID, CollectionInfo
+from destination_milvus_zendesk.query import (ArticleHit, Hit, SupportAnswer, TicketHit, chosen_retrieval,
+                                              closeness_of_score, default_thresholds, dense_distance, dense_score,
+                                              fused_floor, group_by_record)
+
+
+def info(**extra: object) -> CollectionInfo:
+    fields = {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR, "text": DataType.VARCHAR,
+              "status": DataType.VARCHAR, "organization_id": DataType.INT64, BM25_FIELD: DataType.SPARSE_FLOAT_VECTOR}
+    values = dict(name="c", pk_field="id", pk_type=DataType.VARCHAR, auto_id=False, pk_max_length=512,
+                  vector_field="vector", vector_type=DataType.FLOAT_VECTOR, dimensions=4, dynamic=True, fields=fields,
+                  field_params={}, metric="L2", properties={"dmz.metadata_columns": f"status,organization_id,{BM25_FIELD}"})
+    values.update(extra)
+    return CollectionInfo(**values)  # type: ignore[arg-type]
+
+
+def test_function_output_is_never_writable_nor_a_metadata_column() -> None:
+    hybrid = info(function_outputs=frozenset({BM25_FIELD}), bm25_field=BM25_FIELD)
+    assert BM25_FIELD not in hybrid.writable_fields
+    assert BM25_FIELD not in hybrid.metadata_columns  # even when a property lists it
+    assert BM25_FIELD in hybrid.reserved_names  # a record field of that name is renamed, not stored there
+    assert hybrid.retrieval == HYBRID
+    assert info().retrieval == DENSE
+
+
+def test_dense_score_is_milvus_weighted_normalization() -> None:
+    assert dense_score(0.0) == 1.0
+    assert dense_score(1.0) == pytest.approx(0.5)  # 1 - 2/pi * atan(1)
+    assert dense_score(1.25) > dense_score(1.5)
+    assert dense_score(0.2, "COSINE") == pytest.approx(0.6)
+
+
+def test_fused_floor_passes_what_the_dense_threshold_passes_without_bm25() -> None:
+    floor = fused_floor(1.25, (0.5, 0.5))
+    assert floor == pytest.approx(0.5 * (1 - 2 / math.pi * math.atan(1.25)))
+    # a hit at distance 1.2 with no shared term passes; at 1.3 it needs some BM25 evidence
+    assert 0.5 * dense_score(1.2) >= floor > 0.5 * dense_score(1.3)
+
+
+def test_thresholds_per_family_and_retrieval() -> None:
+    assert default_thresholds("local", DENSE) == query.THRESHOLDS["local"]
+    assert default_thresholds("local", HYBRID) == query.HYBRID_THRESHOLDS["local"]
+    dup, art = default_thresholds("openai", HYBRID)  # not measurable here: derived from the dense thresholds
+    assert dup == pytest.approx(fused_floor(0.35)) and art == pytest.approx(fused_floor(0.362))
+
+
+def test_closeness_of_score_uses_the_distance_words() -> None:
+    assert closeness_of_score(0.9, 0.6) == "nearly the same text"  # (1 - 0.9) / (1 - 0.6) = 0.25
+    assert closeness_of_score(0.7, 0.6) == "very close"  # 0.75
+    assert closeness_of_score(0.6, 0.6) == "close"
+    assert closeness_of_score(0.55, 0.6) == "somewhat related"
+    assert closeness_of_score(0.3, 0.6) == "not close"
+
+
+def test_chosen_retrieval() -> None:
+    assert chosen_retrieval("auto", HYBRID, "c") == HYBRID
+    assert chosen_retrieval("auto", DENSE, "c") == DENSE
+    assert chosen_retrieval(DENSE, HYBRID, "c") == DENSE
+    with pytest.raises(query.ConfigError, match="no BM25"):
+        chosen_retrieval(HYBRID, DENSE, "c")
+    with pytest.raises(query.QueryInputError):
+        chosen_retrieval("sparse", HYBRID, "c")
+
+
+def test_hybrid_hits_are_grouped_by_fused_score_with_their_dense_distance() -> None:
+    rows = [{"id": "a#0", "distance": 0.40, "entity": {"_ab_record_id": "a", "vector": [1.0, 0.0]}},
+            {"id": "a#1", "distance": 0.70, "entity": {"_ab_record_id": "a", "vector": [0.0, 1.0]}},
+            {"id": "b#0", "distance": 0.55, "entity": {"_ab_record_id": "b", "vector": [0.6, 0.8]}}]
+    best = group_by_record(rows, "L2", "_id", ([1.0, 0.0], "vector"))
+    assert best["a"].score == 0.70 and best["a"].distance == pytest.approx(2.0)  # chunk a#1: |(1,0)-(0,1)|^2
+    assert best["b"].score == 0.55 and "vector" not in best["b"].entity
+    dense = group_by_record([{"id": "x", "distance": 0.5, "entity": {"_ab_record_id": "x"}}], "L2", "_id")
+    assert dense["x"].score is None and dense["x"].similarity == pytest.approx(0.75)
+
+
+def test_dense_distance_per_metric() -> None:
+    assert dense_distance([1.0, 0.0], [0.0, 1.0], "L2") == pytest.approx(2.0)
+    assert dense_distance([1.0, 0.0], [2.0, 0.0], "COSINE") == pytest.approx(1.0)
+    assert dense_distance([1.0, 0.0], [2.0, 0.0], "IP") == pytest.approx(2.0)
+    assert math.isnan(dense_distance([1.0], None, "L2"))
+
+
+def test_answer_says_which_retrieval_and_what_decided() -> None:
+    ticket = TicketHit(7, "Charged twice", None, 1.3, 0.35, True, score=0.61, closeness="close")
+    article = ArticleHit(9, "Refunds", "u", 1.2, 0.4, True, score=0.58, closeness="close")
+    answer = SupportAnswer([ticket], [article], 1, ["new"], None, 0.6, 0.55, retrieval=HYBRID)
+    data = answer.to_dict()
+    assert data["retrieval"] == "hybrid" and data["threshold_kind"] == "min fused score"
+    assert data["duplicate"]["score"] == 0.61
+    text = query.render(answer)
+    assert "hybrid score 0.610" in text and "BM25" in text
+    dense = SupportAnswer([TicketHit(7, "s", None, 0.8, 0.6, True)], [], 1, ["new"], None, 1.25, 1.25)
+    assert dense.to_dict()["retrieval"] == "dense" and "distance 0.800" in query.render(dense)
+    assert isinstance(Hit({}, 1.0, 0.5).rank_key, float)
