@@ -11,8 +11,8 @@ as L2 distances on normalized vectors (Milvus returns squared L2) and compared a
 
 Hybrid retrieval: on a collection with a BM25 full-text field (created by this connector on Milvus
 Lite, 2.5+, Zilliz Cloud) each search also runs BM25 on the raw text and Milvus fuses both lists
-with a weighted ranker; a fused score is not a distance, so decisions there compare it with
-thresholds measured for it (HYBRID_THRESHOLDS, docs/retrieval_quality.md). Elsewhere: dense only.
+with a weighted ranker; a fused score is not a distance, so decisions there use a rule measured
+per embedding family (HYBRID_RULES, docs/retrieval_quality.md). Elsewhere: dense only.
 Every answer says which retrieval it used.
 
 CLI: python -m destination_milvus_zendesk.query "text" --org 123 [--json] [--config config.json]
@@ -51,11 +51,34 @@ THRESHOLDS = {"openai": (0.35, 0.362), "azure_openai": (0.35, 0.362), "openai_co
 # (L2: 1 - 2/pi*atan(d); BM25: 2/pi*atan(s)), so a fused score is a fixed function of both and can
 # carry a threshold; RRF's fused score depends on ranks only (a novel case's best hit scores as
 # high as a true duplicate), so it cannot decide. Weights and thresholds: bench/retrieval_quality.py.
-HYBRID_WEIGHTS = (0.5, 0.5)
-# (duplicate, article) minimum fused scores per embedding family, tuned on the seed-7 sample only
-# (docs/retrieval_quality.md). Families without measurements (OpenAI and others, which the benchmark
-# cannot call) get fused_floor(): what their dense threshold alone gives, with BM25 able to lift a hit.
-HYBRID_THRESHOLDS = {"local": (0.5, 0.5), "fake": (0.5, 0.5)}
+HYBRID_WEIGHTS = (0.3, 0.7)
+
+
+@dataclass(frozen=True)
+class HybridRule:
+    """Hybrid decisions: a hit passes when alpha * dense + (1 - alpha) * bm25 >= the threshold, both
+    evidences as the weighted ranker normalizes them (in [0, 1]; bm25 is recovered from the fused
+    score). alpha 1: BM25 only reorders, the dense similarity decides; alpha 0: shared words decide.
+    Duplicates and articles have their own alpha and threshold."""
+    alpha: float
+    duplicate: float
+    article: float
+    article_alpha: float | None = None  # None: alpha
+
+    def alpha_for(self, article: bool) -> float:
+        return self.article_alpha if article and self.article_alpha is not None else self.alpha
+
+
+# Per embedding family, F1-optimal on the seed-7 sample only, with HYBRID_WEIGHTS (chosen on seed 7
+# too); the held-out seeds 8-10 measure them (docs/retrieval_quality.md). Families the benchmark cannot
+# measure (OpenAI: never called) keep their dense thresholds on the hybrid's hits (hybrid_rule).
+# Among alphas within 0.01 F1 of the best, the most dense one: a BM25 score depends on the collection
+# (IDF grows with its size; on Lite a row appended by a later sync scored 0.78 normalized, 0.93 when
+# written in the first one), a dense distance does not. The hashing test embedder's tuning preferred
+# alpha 0.1 (BM25 carries it): its shipped rule is alpha 1 too, tuned the same way, so that tests on
+# small collections behave as large ones (docs/retrieval_quality.md gives both).
+HYBRID_RULES = {"local": HybridRule(alpha=1.0, duplicate=0.469, article=0.427),
+                "fake": HybridRule(alpha=1.0, duplicate=0.329, article=0.318)}
 MAX_CANDIDATES = 200
 PASSAGE_CHARS = 280
 _API_TICKET_URL = re.compile(r"^(https?://[^/]+)/api/v2/tickets/(\d+)(?:\.json)?$")
@@ -86,11 +109,18 @@ def dense_score(distance: float, metric: str | None = "L2") -> float:
     return 0.5 + math.atan(distance) / math.pi  # IP
 
 
-def fused_floor(l2_threshold: float, weights: tuple[float, float] = HYBRID_WEIGHTS) -> float:
-    """The fused score of a hit exactly at the dense threshold with no BM25 match: for families whose
-    hybrid threshold was not measured, a hit passes if its dense distance alone would, or if shared
-    terms make up for a larger distance."""
-    return weights[0] * dense_score(l2_threshold) / sum(weights)
+def hybrid_rule(family: str, dense_thresholds: tuple[float, float]) -> HybridRule:
+    """The family's measured rule, else its dense thresholds applied to the hybrid's hits (alpha 1)."""
+    return HYBRID_RULES.get(family) or HybridRule(1.0, dense_score(dense_thresholds[0]), dense_score(dense_thresholds[1]))
+
+
+def decision_score(distance: float, fused: float, rule: HybridRule, weights: tuple[float, float] = HYBRID_WEIGHTS,
+                   metric: str | None = "L2", article: bool = False) -> float:
+    """What a hybrid decision compares with the rule's threshold (see HybridRule)."""
+    dense = dense_score(distance, metric) if not math.isnan(distance) else 0.0
+    bm25 = min(1.0, max(0.0, (fused - weights[0] * dense) / weights[1])) if weights[1] else 0.0
+    alpha = rule.alpha_for(article)
+    return alpha * dense + (1.0 - alpha) * bm25
 
 
 def closeness_words(ratio: float) -> str:
@@ -142,7 +172,8 @@ class TicketHit:
     url: str | None = None
     passage: str | None = None
     closeness: str = ""
-    score: float | None = None  # hybrid: the fused score the decision used (None: dense)
+    score: float | None = None  # hybrid: the decision score (HybridRule) the threshold applies to; None: dense
+    fused: float | None = None  # hybrid: Milvus's fused score, which ranked the hit
 
 
 @dataclass
@@ -156,6 +187,7 @@ class ArticleHit:
     passage: str | None = None
     closeness: str = ""
     score: float | None = None
+    fused: float | None = None
 
 
 @dataclass
@@ -204,7 +236,7 @@ class SupportAnswer:
                 "organization_has_tickets": self.organization_has_tickets,
                 "duplicate_threshold": self.duplicate_threshold, "article_threshold": self.article_threshold,
                 "retrieval": self.retrieval,
-                "threshold_kind": "min fused score" if self.retrieval == HYBRID else "max distance"}
+                "threshold_kind": "min decision score" if self.retrieval == HYBRID else "max distance"}
 
     def measure(self, hit: TicketHit | ArticleHit) -> str:
         """What the decision compared, for display: `distance 0.812` or `hybrid score 0.734`."""
@@ -270,6 +302,7 @@ class SupportSearch:
         store.load(info)
         self.info = info
         self.retrieval = chosen_retrieval(retrieval, info.retrieval, store.collection)
+        self.rule = hybrid_rule(family, THRESHOLDS.get(family, THRESHOLDS["openai"]))
         default_dup, default_art = default_thresholds(family, self.retrieval)
         self.duplicate_threshold = default_dup if duplicate_threshold is None else duplicate_threshold
         self.article_threshold = default_art if article_threshold is None else article_threshold
@@ -332,13 +365,13 @@ class SupportSearch:
                                                  "url", self.store.cfg.text_field])
         out = []
         for h in hits:
-            duplicate, words = self._decide(h, self.duplicate_threshold)
+            duplicate, words, score = self._decide(h, self.duplicate_threshold)
             out.append(TicketHit(h.entity.get(self.id_field), h.entity.get("subject"), h.entity.get("description"),
                                  h.distance, h.similarity, duplicate, status=h.entity.get("status"),
                                  updated_at=_text(h.entity.get("updated_at")),
                                  url=agent_url(h.entity.get(self.id_field), h.entity.get("url"), self.zendesk_subdomain),
                                  passage=passage_of(h.entity.get(self.store.cfg.text_field)), closeness=words,
-                                 score=h.score))
+                                 score=score, fused=h.score))
         return out
 
     def relevant_articles(self, query: "str | list[float] | Query", limit: int = 5) -> list[ArticleHit]:
@@ -346,11 +379,11 @@ class SupportSearch:
         hits = self._search(query, expr, limit, [self.id_field, "title", "html_url", self.store.cfg.text_field])
         out = []
         for h in hits:
-            relevant, words = self._decide(h, self.article_threshold)
+            relevant, words, score = self._decide(h, self.article_threshold, article=True)
             out.append(ArticleHit(h.entity.get(self.id_field), h.entity.get("title"), h.entity.get("html_url"),
                                   h.distance, h.similarity, relevant,
                                   passage=passage_of(h.entity.get(self.store.cfg.text_field)), closeness=words,
-                                  score=h.score))
+                                  score=score, fused=h.score))
         return out
 
     # --- internals ------------------------------------------------------------------------------
@@ -378,12 +411,14 @@ class SupportSearch:
     def _opened(self) -> "SupportSearch._Opened":
         return SupportSearch._Opened(self)
 
-    def _decide(self, hit: Hit, threshold: float) -> tuple[bool, str]:
-        """(passes, closeness in words): a fused score against a score threshold (hybrid), else the
-        dense similarity against the distance threshold."""
+    def _decide(self, hit: Hit, threshold: float, article: bool = False) -> tuple[bool, str, float | None]:
+        """(passes, closeness in words, decision score): hybrid hits by the family's HybridRule (a score
+        threshold), dense hits by their similarity against the distance threshold."""
         if hit.score is not None:
-            return hit.score >= threshold, closeness_of_score(hit.score, threshold)
-        return hit.similarity >= 1.0 - threshold / 2.0, closeness(hit.similarity, threshold)
+            weights = self.fusion[1] if self.fusion[0] == "weighted" else (0.0, 1.0)
+            score = decision_score(hit.distance, hit.score, self.rule, weights, self.info.metric, article)
+            return score >= threshold, closeness_of_score(score, threshold), score
+        return hit.similarity >= 1.0 - threshold / 2.0, closeness(hit.similarity, threshold), None
 
     def _search(self, query: "str | list[float] | Query", expr: str, limit: int, fields: list[str]) -> list[Hit]:
         """Best chunk per record, closest first; widens the search until `limit` records are found."""
@@ -455,11 +490,12 @@ def chosen_retrieval(requested: str, supported: str, collection: str) -> str:
 
 
 def default_thresholds(family: str, retrieval: str) -> tuple[float, float]:
-    """The measured thresholds of the family for this retrieval (see HYBRID_THRESHOLDS)."""
+    """The measured thresholds of the family for this retrieval (see HYBRID_RULES)."""
     dense = THRESHOLDS.get(family, THRESHOLDS["openai"])
     if retrieval != HYBRID:
         return dense
-    return HYBRID_THRESHOLDS.get(family) or (fused_floor(dense[0]), fused_floor(dense[1]))
+    rule = hybrid_rule(family, dense)
+    return rule.duplicate, rule.article
 
 
 def _text(value: Any) -> str | None:

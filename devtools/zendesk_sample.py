@@ -1212,17 +1212,23 @@ _UNSOLVED = ("new", "open", "pending")  # the evaluation set's duplicate statuse
 _EXACT_TERM = re.compile(r"[0-9_]|[A-Z].*[A-Z]|^[A-Z][a-z]+$")  # codes, numbers, CamelCase and proper names
 
 
+_TICKET_UNIQUE = ("inv", "order", "version", "amount", "records", "seats")  # drawn per ticket, not per topic
+
+
 def _exact_terms(core: _TicketCore) -> list[str]:
     """The ticket's slot values a customer would type verbatim: error codes, invoice and order numbers,
-    versions, vendor and product names (canonical forms that occur in its description)."""
+    versions, vendor and product names (canonical forms that occur in its description). Empty unless
+    they identify the case: one value drawn per ticket (an invoice number) or two topic values together."""
     text = core.record["description"]
-    terms = []
+    terms, unique = [], False
     for name, value in sorted(core.slots.items()):
         if (name[:1].islower() and not name.endswith("2") and not name.startswith("q") and isinstance(value, str)
                 and len(value) >= 3 and value in text and _EXACT_TERM.search(value)
                 and name not in ("first", "last", "job", "org", "when", "num", "month", "deadline")):
             terms.append(value)
-    return list(dict.fromkeys(terms))[:3]
+            unique = unique or name in _TICKET_UNIQUE
+    terms = list(dict.fromkeys(terms))[:3]
+    return terms if unique or len(terms) >= 2 else []
 
 
 def build_exact_term_queries(n_tickets: int = 300, *, seed: int = 7, n_orgs: int = 8, n_queries: int = 40,
@@ -1241,8 +1247,12 @@ def build_exact_term_queries(n_tickets: int = 300, *, seed: int = 7, n_orgs: int
     erng = random.Random(_seed_for(seed, _K_EVAL, 1))
 
     def same_problem(c: _TicketCore, org_id: int) -> list[int]:
-        return sorted(o.record["id"] for o in cores if o.org and o.org["id"] == org_id and o.topic is c.topic
-                      and o.problem == c.problem and o.record["status"] in _UNSOLVED)
+        """The org's unsolved tickets about the same problem, or mentioning all of c's exact terms."""
+        terms = _exact_terms(c)
+        return sorted(o.record["id"] for o in cores if o.org and o.org["id"] == org_id
+                      and o.record["status"] in _UNSOLVED
+                      and ((o.topic is c.topic and o.problem == c.problem)
+                           or all(t in o.record["description"] for t in terms)))
 
     def text_of(c: _TicketCore, terms: list[str]) -> str:
         return f"{' '.join(terms)} {c.topic['name'].lower()}"

@@ -9,9 +9,9 @@ from pymilvus import DataType
 
 from destination_milvus_zendesk import query
 from destination_milvus_zendesk.milvus_store import BM25_FIELD, DENSE, HYBRID, CollectionInfo
-from destination_milvus_zendesk.query import (ArticleHit, Hit, SupportAnswer, TicketHit, chosen_retrieval,
-                                              closeness_of_score, default_thresholds, dense_distance, dense_score,
-                                              fused_floor, group_by_record)
+from destination_milvus_zendesk.query import (ArticleHit, Hit, HybridRule, SupportAnswer, TicketHit, chosen_retrieval,
+                                              closeness_of_score, decision_score, default_thresholds, dense_distance,
+                                              dense_score, group_by_record, hybrid_rule)
 
 
 def info(**extra: object) -> CollectionInfo:
@@ -40,18 +40,28 @@ def test_dense_score_is_milvus_weighted_normalization() -> None:
     assert dense_score(0.2, "COSINE") == pytest.approx(0.6)
 
 
-def test_fused_floor_passes_what_the_dense_threshold_passes_without_bm25() -> None:
-    floor = fused_floor(1.25, (0.5, 0.5))
-    assert floor == pytest.approx(0.5 * (1 - 2 / math.pi * math.atan(1.25)))
-    # a hit at distance 1.2 with no shared term passes; at 1.3 it needs some BM25 evidence
-    assert 0.5 * dense_score(1.2) >= floor > 0.5 * dense_score(1.3)
+def test_decision_score_recovers_both_evidences_from_the_fused_score() -> None:
+    weights = (0.3, 0.7)
+    dense, bm25 = dense_score(0.8), 0.9
+    fused = weights[0] * dense + weights[1] * bm25  # what Milvus's weighted ranker returns
+    assert decision_score(0.8, fused, HybridRule(1.0, 0, 0), weights) == pytest.approx(dense)
+    assert decision_score(0.8, fused, HybridRule(0.0, 0, 0), weights) == pytest.approx(bm25)
+    assert decision_score(0.8, fused, HybridRule(0.5, 0, 0), weights) == pytest.approx((dense + bm25) / 2)
+    # no BM25 match (the row came from the dense list only): bm25 is 0, not negative
+    assert decision_score(0.8, weights[0] * dense, HybridRule(0.0, 0, 0), weights) == pytest.approx(0.0)
+    assert decision_score(float("nan"), 0.5, HybridRule(1.0, 0, 0), weights) == 0.0
 
 
 def test_thresholds_per_family_and_retrieval() -> None:
     assert default_thresholds("local", DENSE) == query.THRESHOLDS["local"]
-    assert default_thresholds("local", HYBRID) == query.HYBRID_THRESHOLDS["local"]
-    dup, art = default_thresholds("openai", HYBRID)  # not measurable here: derived from the dense thresholds
-    assert dup == pytest.approx(fused_floor(0.35)) and art == pytest.approx(fused_floor(0.362))
+    local = query.HYBRID_RULES["local"]
+    assert default_thresholds("local", HYBRID) == (local.duplicate, local.article)
+    # not measurable here (OpenAI is never called): its dense thresholds decide on the hybrid's hits
+    rule = hybrid_rule("openai", query.THRESHOLDS["openai"])
+    assert rule.alpha == 1.0 and rule.duplicate == pytest.approx(dense_score(0.35))
+    assert default_thresholds("openai", HYBRID) == (rule.duplicate, rule.article)
+    # a hit at the dense threshold passes exactly as it does in dense retrieval
+    assert decision_score(0.35, 0.0, rule) == pytest.approx(rule.duplicate)
 
 
 def test_closeness_of_score_uses_the_distance_words() -> None:
@@ -95,7 +105,7 @@ def test_answer_says_which_retrieval_and_what_decided() -> None:
     article = ArticleHit(9, "Refunds", "u", 1.2, 0.4, True, score=0.58, closeness="close")
     answer = SupportAnswer([ticket], [article], 1, ["new"], None, 0.6, 0.55, retrieval=HYBRID)
     data = answer.to_dict()
-    assert data["retrieval"] == "hybrid" and data["threshold_kind"] == "min fused score"
+    assert data["retrieval"] == "hybrid" and data["threshold_kind"] == "min decision score"
     assert data["duplicate"]["score"] == 0.61
     text = query.render(answer)
     assert "hybrid score 0.610" in text and "BM25" in text
