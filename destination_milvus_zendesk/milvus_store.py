@@ -379,7 +379,7 @@ class MilvusStore:
             fields=fields, field_params=params, metric=self._metric(vector_field) if vector_field in fields else None,
             properties={str(k): str(v) for k, v in (desc.get("properties") or {}).items()},
             vector_indexed=vector_field in fields and self._indexed(vector_field),
-            function_outputs=frozenset(n for f in desc.get("functions") or [] for n in f.get("output_field_names", [])),
+            function_outputs=_function_outputs(desc),
         )
         info.bm25_field = self._bm25_field(desc, info)
         self.info = info
@@ -887,6 +887,11 @@ def _raised_in_grpc(exc: BaseException) -> bool:
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     return tb is not None and f"{os.sep}grpc{os.sep}" in tb.tb_frame.f_code.co_filename
+
+
+def _function_outputs(desc: dict[str, Any]) -> frozenset[str]:
+    """Fields a schema function (BM25, ...) fills: Milvus refuses rows that carry them."""
+    return frozenset(name for function in desc.get("functions") or [] for name in function.get("output_field_names", []))
 
 
 def _function_type_name(value: Any) -> str:

@@ -1220,15 +1220,19 @@ def _exact_terms(core: _TicketCore) -> list[str]:
     versions, vendor and product names (canonical forms that occur in its description). Empty unless
     they identify the case: one value drawn per ticket (an invoice number) or two topic values together."""
     text = core.record["description"]
-    terms, unique = [], False
-    for name, value in sorted(core.slots.items()):
-        if (name[:1].islower() and not name.endswith("2") and not name.startswith("q") and isinstance(value, str)
-                and len(value) >= 3 and value in text and _EXACT_TERM.search(value)
-                and name not in ("first", "last", "job", "org", "when", "num", "month", "deadline")):
-            terms.append(value)
-            unique = unique or name in _TICKET_UNIQUE
-    terms = list(dict.fromkeys(terms))[:3]
+    chosen = [(name, value) for name, value in sorted(core.slots.items()) if _is_exact_term(name, value, text)]
+    terms = list(dict.fromkeys(value for _, value in chosen))[:3]
+    unique = any(name in _TICKET_UNIQUE for name, _ in chosen)
     return terms if unique or len(terms) >= 2 else []
+
+
+_NOT_TERMS = ("first", "last", "job", "org", "when", "num", "month", "deadline")
+
+
+def _is_exact_term(name: str, value: Any, text: str) -> bool:
+    """A canonical slot value ({x}, not {x2}/{X}/{qx}) that occurs in the text and looks like a code or name."""
+    canonical = name[:1].islower() and not name.endswith("2") and not name.startswith("q") and name not in _NOT_TERMS
+    return canonical and isinstance(value, str) and len(value) >= 3 and value in text and bool(_EXACT_TERM.search(value))
 
 
 def build_exact_term_queries(n_tickets: int = 300, *, seed: int = 7, n_orgs: int = 8, n_queries: int = 40,
