@@ -50,15 +50,12 @@ def _disk_mb(path: str) -> float:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 2**20
 
 
-def child(full_text: bool, rows: int, path: str) -> dict:
-    import numpy as np
-
-    from destination_milvus_zendesk.config import parse_config
+def _open(full_text: bool, path: str):
+    """A store on a new Lite file with the connector's schema, with or without BM25, loaded."""
     from pymilvus import DataType
 
+    from destination_milvus_zendesk.config import parse_config
     from destination_milvus_zendesk.milvus_store import BM25_FIELD, METADATA_COLUMNS, RECORD_ID, STREAM, MilvusStore
-    from destination_milvus_zendesk.query import HYBRID_WEIGHTS
-    from devtools import zendesk_sample as zs
 
     cfg = parse_config({"embedding": {"mode": "local"},
                         "indexing": {"host": path, "collection": "cost", "create_collection": True}})
@@ -69,52 +66,76 @@ def child(full_text: bool, rows: int, path: str) -> dict:
                            **{n: d for n, (d, _) in METADATA_COLUMNS.items()},
                            **({BM25_FIELD: DataType.SPARSE_FLOAT_VECTOR} if full_text else {})})
     client.load_collection("cost")
-    info = store.describe()
-    rss_empty = _tree_rss_mb(os.getpid())
-    rng = np.random.default_rng(1)
-    insert_s, batch, texts, orgs = 0.0, [], [], []
+    store.describe()
+    return store, client
+
+
+def _unit(rng) -> list[float]:
+    vector = rng.standard_normal(256)
+    return (vector / (vector @ vector) ** 0.5).tolist()
+
+
+def _batches(rows: int, rng, queries: list[tuple[str, int]]):
+    """Rows as the connector writes tickets (text = description + subject), in batches; the first
+    QUERIES subjects of tickets with an organization go to `queries`."""
+    from devtools import zendesk_sample as zs
+
+    batch = []
     for message in zs.generate_messages(rows, 0, seed=7, state_every=0):
         if message["type"] != "RECORD":
             continue
         t = message["record"]["data"]
-        text = f"description: {t['description']}\nsubject: {t['subject']}"[:8000]
-        vector = rng.standard_normal(256).astype(np.float32)
-        batch.append({"id": str(t["id"]), "vector": (vector / np.linalg.norm(vector)).tolist(), "text": text,
-                      "_ab_stream": "tickets", "_ab_record_id": str(t["id"]), "status": t["status"],
-                      "organization_id": t["organization_id"] or -1})
-        if len(texts) < QUERIES and t["organization_id"]:
-            texts.append(t["subject"])
-            orgs.append(t["organization_id"])
+        batch.append({"id": str(t["id"]), "vector": _unit(rng), "_ab_stream": "tickets",
+                      "text": f"description: {t['description']}\nsubject: {t['subject']}"[:8000],
+                      "_ab_record_id": str(t["id"]), "status": t["status"], "organization_id": t["organization_id"] or -1})
+        if len(queries) < QUERIES and t["organization_id"]:
+            queries.append((t["subject"], t["organization_id"]))
         if len(batch) == BATCH:
-            started = time.perf_counter()
-            client.insert("cost", batch)
-            insert_s += time.perf_counter() - started
+            yield batch
             batch = []
     if batch:
-        started = time.perf_counter()
-        client.insert("cost", batch)
-        insert_s += time.perf_counter() - started
-    client.flush("cost")
-    store.info = info
+        yield batch
+
+
+def _latencies(store, queries: list[tuple[str, int]], full_text: bool, rng) -> dict[str, float]:
+    """p50/p95 of the form's duplicate search: dense, and hybrid where the collection has BM25."""
+    from destination_milvus_zendesk.query import HYBRID_WEIGHTS
+
     expr = 'status in ["new", "open", "pending", "hold"] and organization_id == {}'
-    latencies: dict[str, list[float]] = {"dense": [], **({"hybrid": []} if full_text else {})}
-    for text, org in zip(texts, orgs):
-        vector = rng.standard_normal(256)
-        vector = (vector / np.linalg.norm(vector)).tolist()
+    times: dict[str, list[float]] = {"dense": [], **({"hybrid": []} if full_text else {})}
+    for text, org in queries:
+        vector = _unit(rng)
         started = time.perf_counter()
         store.search(vector, filter_expr=expr.format(org), limit=10, output_fields=["text"], consistency_level="Bounded")
-        latencies["dense"].append(time.perf_counter() - started)
+        times["dense"].append(time.perf_counter() - started)
         if full_text:
             started = time.perf_counter()
             store.hybrid_search(vector, text, filter_expr=expr.format(org), limit=10, output_fields=["text", "vector"],
                                 fusion=("weighted", HYBRID_WEIGHTS), consistency_level="Bounded")
-            latencies["hybrid"].append(time.perf_counter() - started)
-    result = {"full_text": full_text, "rows": store.count(), "insert_s": insert_s,
-              "rss_empty_mb": rss_empty, "rss_loaded_mb": _tree_rss_mb(os.getpid())}
-    for name, values in latencies.items():
+            times["hybrid"].append(time.perf_counter() - started)
+    out = {}
+    for name, values in times.items():
         values.sort()
-        result[f"{name}_p50_ms"] = 1000 * values[len(values) // 2]
-        result[f"{name}_p95_ms"] = 1000 * values[int(len(values) * 0.95)]
+        out[f"{name}_p50_ms"] = 1000 * values[len(values) // 2]
+        out[f"{name}_p95_ms"] = 1000 * values[int(len(values) * 0.95)]
+    return out
+
+
+def child(full_text: bool, rows: int, path: str) -> dict:
+    import numpy as np
+
+    store, client = _open(full_text, path)
+    rss_empty = _tree_rss_mb(os.getpid())
+    rng = np.random.default_rng(1)
+    queries: list[tuple[str, int]] = []
+    insert_s = 0.0
+    for batch in _batches(rows, rng, queries):
+        started = time.perf_counter()
+        client.insert("cost", batch)
+        insert_s += time.perf_counter() - started
+    client.flush("cost")
+    result = {"full_text": full_text, "rows": store.count(), "insert_s": insert_s, "rss_empty_mb": rss_empty,
+              "rss_loaded_mb": _tree_rss_mb(os.getpid()), **_latencies(store, queries, full_text, rng)}
     store.close()
     result["disk_mb"] = _disk_mb(path)
     return result
