@@ -414,11 +414,13 @@ class SupportSearch:
     def _decide(self, hit: Hit, threshold: float, article: bool = False) -> tuple[bool, str, float | None]:
         """(passes, closeness in words, decision score): hybrid hits by the family's HybridRule (a score
         threshold), dense hits by their similarity against the distance threshold."""
-        if hit.score is not None:
-            weights = self.fusion[1] if self.fusion[0] == "weighted" else (0.0, 1.0)
-            score = decision_score(hit.distance, hit.score, self.rule, weights, self.info.metric, article)
-            return score >= threshold, closeness_of_score(score, threshold), score
-        return hit.similarity >= 1.0 - threshold / 2.0, closeness(hit.similarity, threshold), None
+        if self.retrieval != HYBRID:
+            return hit.similarity >= 1.0 - threshold / 2.0, closeness(hit.similarity, threshold), None
+        weights = self.fusion[1] if self.fusion[0] == "weighted" else (0.0, 1.0)
+        # a bare vector (no text for BM25) was searched densely: no BM25 evidence, same score scale
+        fused = hit.score if hit.score is not None else weights[0] * dense_score(hit.distance, self.info.metric)
+        score = decision_score(hit.distance, fused, self.rule, weights, self.info.metric, article)
+        return score >= threshold, closeness_of_score(score, threshold), score
 
     def _search(self, query: "str | list[float] | Query", expr: str, limit: int, fields: list[str]) -> list[Hit]:
         """Best chunk per record, closest first; widens the search until `limit` records are found."""

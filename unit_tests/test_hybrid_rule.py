@@ -112,3 +112,16 @@ def test_answer_says_which_retrieval_and_what_decided() -> None:
     dense = SupportAnswer([TicketHit(7, "s", None, 0.8, 0.6, True)], [], 1, ["new"], None, 1.25, 1.25)
     assert dense.to_dict()["retrieval"] == "dense" and "distance 0.800" in query.render(dense)
     assert isinstance(Hit({}, 1.0, 0.5).rank_key, float)
+
+
+def test_a_bare_vector_on_a_hybrid_collection_is_decided_on_the_hybrid_scale() -> None:
+    """No text, no BM25: the dense hit is scored as a hybrid hit without BM25 evidence, so the
+    hybrid thresholds (scores) are never compared with a distance."""
+    search = query.SupportSearch.__new__(query.SupportSearch)
+    search.retrieval, search.rule, search.fusion = HYBRID, HybridRule(1.0, 0.469, 0.427), ("weighted", (0.3, 0.7))
+    search.info = info(bm25_field=BM25_FIELD)
+    near, far = Hit({}, 1.0, 0.5), Hit({}, 1.2, 0.4)  # dense_score: 0.5 and 0.44
+    assert search._decide(near, 0.469)[0] and search._decide(near, 0.469)[2] == pytest.approx(dense_score(1.0))
+    assert not search._decide(far, 0.469)[0]
+    search.retrieval = DENSE
+    assert search._decide(far, 1.25)[:2] == (True, "close") and search._decide(far, 1.25)[2] is None
