@@ -222,20 +222,27 @@ def test_batch_mode_jsonl_in_jsonl_out(sample_db: Path) -> None:
 
 def test_lookups_search_through_the_store(sample_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real = MilvusStore.search
+    real, real_hybrid = MilvusStore.search, MilvusStore.hybrid_search
 
     def spy(self, vector, **kwargs):
-        calls.append(kwargs["filter_expr"])
+        calls.append(("dense", kwargs["filter_expr"]))
         return real(self, vector, **kwargs)
 
+    def hybrid_spy(self, vector, text, **kwargs):
+        calls.append(("hybrid", kwargs["filter_expr"]))
+        return real_hybrid(self, vector, text, **kwargs)
+
     monkeypatch.setattr(MilvusStore, "search", spy)
+    monkeypatch.setattr(MilvusStore, "hybrid_search", hybrid_spy)
     search = query.SupportSearch.from_config(parse_config(json.loads(sample_db.read_text())))
     try:
         answer = search.lookup(DOUBLE_CHARGE, ORG_DOUBLE_CHARGE)
     finally:
         search.close()
     assert answer.duplicate is not None
-    assert len(calls) == 2 and "tickets" in calls[0] and "articles" in calls[1]
+    kind = answer.retrieval  # the sample's Lite collection was created by the connector: hybrid
+    assert kind == "hybrid" and [k for k, _ in calls] == [kind, kind]
+    assert len(calls) == 2 and "tickets" in calls[0][1] and "articles" in calls[1][1]
 
 
 def test_unreadable_index_metric_is_an_error_not_l2(tmp_path: Path) -> None:
