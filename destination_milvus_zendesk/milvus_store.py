@@ -365,8 +365,8 @@ def collection_schema(cfg: IndexingConfig, dimensions: int, full_text: bool) -> 
 
 class MilvusRows:
     """The row side of the store, every filter expression the connector sends built here: writes in
-    bounded requests, deletes by record, tag and write id, point reads by key, and the retry policy
-    (`call`) all Milvus calls go through. `MilvusStore` adds the connection and the collection's
+    bounded requests, deletes by record, tag and write id, point reads by key, the searches (dense,
+    BM25, hybrid), and the retry policy (`call`) all Milvus calls go through. `MilvusStore` adds the connection and the collection's
     schema; this part only needs a connected client and a described collection."""
 
     cfg: IndexingConfig
@@ -503,6 +503,41 @@ class MilvusRows:
             self.collection, filter=expr, output_fields=["count(*)"], consistency_level="Strong",
             timeout=self.cfg.timeout_seconds * 3), "counting rows")
         return int(rows[0]["count(*)"])
+
+    def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
+               consistency_level: str = "Strong") -> list[dict[str, Any]]:
+        """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
+        client, info = self._connected(), self._described()
+        return self.call(lambda: client.search(
+            self.collection, data=[vector], anns_field=info.vector_field, filter=filter_expr, limit=limit,
+            output_fields=output_fields, consistency_level=consistency_level,
+            timeout=self.cfg.timeout_seconds)[0], "searching")
+
+    def hybrid_search(self, vector: Any, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
+                      fusion: tuple[str, Any], consistency_level: str = "Strong") -> list[dict[str, Any]]:
+        """Nearest rows by the vector and by BM25 on `text`, both among rows matching `filter_expr`,
+        fused by Milvus: `fusion` ("weighted", (w_dense, w_bm25)) with normalized scores, or ("rrf", k).
+        [{distance: fused score (higher is closer), entity, id}]."""
+        client = self._connected()
+        requests, ranker = _hybrid_request(self._described(), vector, text, filter_expr, limit, fusion)
+        return self.call(lambda: client.hybrid_search(
+            self.collection, requests, ranker, limit=limit, output_fields=output_fields,
+            consistency_level=consistency_level, timeout=self.cfg.timeout_seconds)[0], "searching (hybrid)")
+
+    def text_search(self, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
+                    consistency_level: str = "Strong") -> list[dict[str, Any]]:
+        """Rows by BM25 on `text` alone (collections with a BM25 field), best first:
+        [{distance: BM25 score (>= 0, higher is closer), entity, id}]. Milvus Lite 3.2 reports the score
+        negated (ordered as a distance); a BM25 score is never negative, so its magnitude is the score."""
+        client, info = self._connected(), self._described()
+        if info.bm25_field is None:
+            raise ConfigError(f"Collection '{self.collection}' has no BM25 full-text field: only dense search works.")
+        rows = self.call(lambda: client.search(
+            self.collection, data=[text], anns_field=info.bm25_field, search_params={"metric_type": "BM25"},
+            filter=filter_expr, limit=limit, output_fields=output_fields, consistency_level=consistency_level,
+            timeout=self.cfg.timeout_seconds)[0], "searching (BM25)")
+        hits = [{**dict(row), "distance": abs(float(row["distance"]))} for row in rows]
+        return sorted(hits, key=lambda row: -row["distance"])
 
     def call(self, call: Any, what: str) -> Any:
         """Milvus hiccups (restart, leader change, rate limit) are retried a few times, then a
@@ -737,26 +772,6 @@ class MilvusStore(MilvusRows):
     def set_model(self, model_id: str) -> None:
         self._connected()
         self.client.alter_collection_properties(self.collection, properties={MODEL_PROPERTY: model_id})
-
-    def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
-               consistency_level: str = "Strong") -> list[dict[str, Any]]:
-        """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
-        client, info = self._connected(), self._described()
-        return self.call(lambda: client.search(
-            self.collection, data=[vector], anns_field=info.vector_field, filter=filter_expr, limit=limit,
-            output_fields=output_fields, consistency_level=consistency_level,
-            timeout=self.cfg.timeout_seconds)[0], "searching")
-
-    def hybrid_search(self, vector: Any, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
-                      fusion: tuple[str, Any], consistency_level: str = "Strong") -> list[dict[str, Any]]:
-        """Nearest rows by the vector and by BM25 on `text`, both among rows matching `filter_expr`,
-        fused by Milvus: `fusion` ("weighted", (w_dense, w_bm25)) with normalized scores, or ("rrf", k).
-        [{distance: fused score (higher is closer), entity, id}]."""
-        client = self._connected()
-        requests, ranker = _hybrid_request(self._described(), vector, text, filter_expr, limit, fusion)
-        return self.call(lambda: client.hybrid_search(
-            self.collection, requests, ranker, limit=limit, output_fields=output_fields,
-            consistency_level=consistency_level, timeout=self.cfg.timeout_seconds)[0], "searching (hybrid)")
 
     def has_rows(self, expr: str) -> bool:
         """Does any row match `expr`? (one row read, not a count)"""
