@@ -109,8 +109,9 @@ def _lookups(config: ConnectorConfig) -> Any:
              ("a how-to question", {**howto, "organization_id": org})]
     search = SupportSearch.from_config(config)
     if search.retrieval == "hybrid":
-        print(f"\n== 2. support-form lookups (hybrid: dense + BM25 full text; duplicate if the decision score >= "
-              f"{search.duplicate_threshold}, articles shown if >= {search.article_threshold})")
+        print(f"\n== 2. support-form lookups (hybrid: dense + BM25 full text; duplicate if the adjusted distance "
+              f"d - {search.rule.share_weight} * BM25 share < {search.duplicate_threshold}, articles shown if "
+              f"d < {search.article_threshold})")
     else:
         print(f"\n== 2. support-form lookups (duplicate if L2 distance < {search.duplicate_threshold}, "
               f"articles shown if < {search.article_threshold})")

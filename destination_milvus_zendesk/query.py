@@ -11,8 +11,9 @@ as L2 distances on normalized vectors (Milvus returns squared L2) and compared a
 
 Hybrid retrieval: on a collection with a BM25 full-text field (created by this connector on Milvus
 Lite, 2.5+, Zilliz Cloud) each search also runs BM25 on the raw text and Milvus fuses both lists
-with a weighted ranker; a fused score is not a distance, so decisions there use a rule measured
-per embedding family (HYBRID_RULES, docs/retrieval_quality.md). Elsewhere: dense only.
+with a weighted ranker, which ranks; a ticket is decided by its distance lowered by its BM25 share
+(HybridRule, measured per embedding family: HYBRID_RULES, docs/retrieval_quality.md). Elsewhere:
+dense only.
 Every answer says which retrieval it used.
 
 CLI: python -m destination_milvus_zendesk.query "text" --org 123 [--json] [--config config.json]
@@ -47,38 +48,44 @@ TUTORIAL_STATUSES = ("new",)  # the tutorial's filter, `status == "new"`
 # 0.95/0.95 for duplicates, 0.86/0.90 for articles (docs/local_model_quality.md). Fake: for tests only.
 THRESHOLDS = {"openai": (0.35, 0.362), "azure_openai": (0.35, 0.362), "openai_compatible": (0.35, 0.362),
               "local": (1.25, 1.25), "fake": (0.5, 1.2), "from_field": (0.35, 0.362)}
-# Hybrid: Milvus's WeightedRanker on (dense, BM25) with norm_score, each score squashed to [0, 1]
-# (L2: 1 - 2/pi*atan(d); BM25: 2/pi*atan(s)), so a fused score is a fixed function of both and can
-# carry a threshold; RRF's fused score depends on ranks only (a novel case's best hit scores as
-# high as a true duplicate), so it cannot decide. Weights and thresholds: bench/retrieval_quality.py.
+# Hybrid ranking: Milvus's WeightedRanker on (dense, BM25) with norm_score (chosen on seed 7 of
+# bench/retrieval_quality.py: best duplicate F1 and paraphrase top-1). Its fused score ranks, but it
+# does not decide: BM25 is squashed by atan (a score of 18 and one of 50 both normalize above 0.96),
+# so the decision uses the hit's dense distance and its BM25 share (HybridRule).
 HYBRID_WEIGHTS = (0.3, 0.7)
 
 
 @dataclass(frozen=True)
 class HybridRule:
-    """Hybrid decisions: a hit passes when alpha * dense + (1 - alpha) * bm25 >= the threshold, both
-    evidences as the weighted ranker normalizes them (in [0, 1]; bm25 is recovered from the fused
-    score). alpha 1: BM25 only reorders, the dense similarity decides; alpha 0: shared words decide.
-    Duplicates and articles have their own alpha and threshold."""
-    alpha: float
+    """Hybrid decisions. A ticket is a likely duplicate when its adjusted distance
+    `distance - share_weight * bm25_share` is below `duplicate`. bm25_share (0..1) is the ticket's
+    BM25 score for the text divided by the best BM25 score the text gets among all the collection's
+    tickets (any organization, any status): a ratio of two scores from the same collection, so it
+    does not grow with the collection's size as raw BM25 scores do, and a text whose best full-text
+    match is another organization's ticket (or a solved one) gets a low share. The distance is the
+    squared L2 distance on unit vectors, as in dense retrieval. A share is relative: in a small
+    collection, or for words no ticket uses, the best match anywhere may share only common words
+    ("with", "the"), so BM25 never vouches for a hit at `max_distance` or farther (the farthest true
+    duplicate the rule was fitted on). Articles are ranked by the fused score and shown when their
+    distance is below `article` (BM25 only reorders them)."""
+    share_weight: float
     duplicate: float
     article: float
-    article_alpha: float | None = None  # None: alpha
+    max_distance: float = 4.0  # squared L2 on unit vectors is at most 4: no cap
 
-    def alpha_for(self, article: bool) -> float:
-        return self.article_alpha if article and self.article_alpha is not None else self.alpha
+    def adjusted(self, distance: float, share: float) -> float:
+        return distance - self.share_weight * share
+
+    def passes(self, distance: float, share: float, threshold: float) -> bool:
+        return distance < self.max_distance and self.adjusted(distance, share) < threshold
 
 
-# Per embedding family, F1-optimal on the seed-7 sample only, with HYBRID_WEIGHTS (chosen on seed 7
-# too); the held-out seeds 8-10 measure them (docs/retrieval_quality.md). Families the benchmark cannot
-# measure (OpenAI: never called) keep their dense thresholds on the hybrid's hits (hybrid_rule).
-# Among alphas within 0.01 F1 of the best, the most dense one: a BM25 score depends on the collection
-# (IDF grows with its size; on Lite a row appended by a later sync scored 0.78 normalized, 0.93 when
-# written in the first one), a dense distance does not. The hashing test embedder's tuning preferred
-# alpha 0.1 (BM25 carries it): its shipped rule is alpha 1 too, tuned the same way, so that tests on
-# small collections behave as large ones (docs/retrieval_quality.md gives both).
-HYBRID_RULES = {"local": HybridRule(alpha=1.0, duplicate=0.469, article=0.427),
-                "fake": HybridRule(alpha=1.0, duplicate=0.329, article=0.318)}
+# Per embedding family: share_weight from a logistic regression on (distance, BM25 share), the
+# thresholds F1-optimal, max_distance the farthest passing true duplicate, all on the seed-7 sample only; the held-out seeds 8-10 measure them
+# (bench/retrieval_quality.py, docs/retrieval_quality.md). Families the benchmark cannot measure
+# (OpenAI: never called) keep their dense thresholds on the hybrid's hits: share_weight 0 (hybrid_rule).
+HYBRID_RULES = {"local": HybridRule(share_weight=1.373, duplicate=0.44, article=1.261, max_distance=1.408),
+                "fake": HybridRule(share_weight=4.918, duplicate=-1.689, article=1.833, max_distance=1.747)}
 MAX_CANDIDATES = 200
 PASSAGE_CHARS = 280
 _API_TICKET_URL = re.compile(r"^(https?://[^/]+)/api/v2/tickets/(\d+)(?:\.json)?$")
@@ -94,33 +101,21 @@ def closeness(similarity: float, l2_threshold: float) -> str:
     return closeness_words(distance / l2_threshold if l2_threshold > 0 else float("inf"))
 
 
-def closeness_of_score(score: float, threshold: float) -> str:
-    """A fused hybrid score (higher is closer, at most 1) in the same words: its distance to 1
-    relative to the threshold's."""
-    return closeness_words((1.0 - score) / (1.0 - threshold) if threshold < 1.0 else float("inf"))
-
-
-def dense_score(distance: float, metric: str | None = "L2") -> float:
-    """Milvus's WeightedRanker normalization of a dense score (norm_score=True)."""
-    if (metric or "L2") == "L2":
-        return 1.0 - 2.0 / math.pi * math.atan(distance)
-    if metric == "COSINE":
-        return (1.0 + distance) / 2.0
-    return 0.5 + math.atan(distance) / math.pi  # IP
+def closeness_adjusted(adjusted: float, threshold: float, share_weight: float) -> str:
+    """An adjusted distance in the same words. It is at least -share_weight (a share is at most 1), so
+    both are shifted by share_weight: with share_weight 0 this is `closeness` of the distance."""
+    span = threshold + share_weight
+    return closeness_words((adjusted + share_weight) / span if span > 0 else float("inf"))
 
 
 def hybrid_rule(family: str, dense_thresholds: tuple[float, float]) -> HybridRule:
-    """The family's measured rule, else its dense thresholds applied to the hybrid's hits (alpha 1)."""
-    return HYBRID_RULES.get(family) or HybridRule(1.0, dense_score(dense_thresholds[0]), dense_score(dense_thresholds[1]))
+    """The family's measured rule, else its dense thresholds on the hybrid's hits (share_weight 0)."""
+    return HYBRID_RULES.get(family) or HybridRule(0.0, dense_thresholds[0], dense_thresholds[1])  # no cap
 
 
-def decision_score(distance: float, fused: float, rule: HybridRule, weights: tuple[float, float] = HYBRID_WEIGHTS,
-                   metric: str | None = "L2", article: bool = False) -> float:
-    """What a hybrid decision compares with the rule's threshold (see HybridRule)."""
-    dense = dense_score(distance, metric) if not math.isnan(distance) else 0.0
-    bm25 = min(1.0, max(0.0, (fused - weights[0] * dense) / weights[1])) if weights[1] else 0.0
-    alpha = rule.alpha_for(article)
-    return alpha * dense + (1.0 - alpha) * bm25
+def bm25_shares(scores: Sequence[float], best: float) -> list[float]:
+    """Each hit's BM25 score over the best score of the text anywhere (0 when nothing matched), in [0, 1]."""
+    return [min(1.0, max(0.0, score / best)) if best > 0 else 0.0 for score in scores]
 
 
 def closeness_words(ratio: float) -> str:
@@ -172,8 +167,9 @@ class TicketHit:
     url: str | None = None
     passage: str | None = None
     closeness: str = ""
-    score: float | None = None  # hybrid: the decision score (HybridRule) the threshold applies to; None: dense
+    score: float | None = None  # hybrid: the adjusted distance (HybridRule) the threshold applies to; None: dense
     fused: float | None = None  # hybrid: Milvus's fused score, which ranked the hit
+    bm25_share: float | None = None  # hybrid: BM25 score over the text's best BM25 score among all tickets
 
 
 @dataclass
@@ -217,7 +213,7 @@ class SupportAnswer:
     organization_id: int | None = None
     statuses: list[str] = field(default_factory=list)
     organization_has_tickets: bool | None = None  # False: no ticket of any status (a wrong id?)
-    duplicate_threshold: float | None = None  # dense: distances below it count; hybrid: fused scores above it
+    duplicate_threshold: float | None = None  # distances (hybrid: adjusted distances) below it count
     article_threshold: float | None = None
     retrieval: str = DENSE  # "hybrid" (dense + BM25, fused) or "dense"
 
@@ -236,11 +232,14 @@ class SupportAnswer:
                 "organization_has_tickets": self.organization_has_tickets,
                 "duplicate_threshold": self.duplicate_threshold, "article_threshold": self.article_threshold,
                 "retrieval": self.retrieval,
-                "threshold_kind": "min decision score" if self.retrieval == HYBRID else "max distance"}
+                "threshold_kind": "max adjusted distance" if self.retrieval == HYBRID else "max distance"}
 
     def measure(self, hit: TicketHit | ArticleHit) -> str:
-        """What the decision compared, for display: `distance 0.812` or `hybrid score 0.734`."""
-        return f"hybrid score {hit.score:.3f}" if hit.score is not None else f"distance {hit.distance:.3f}"
+        """What the decision compared, for display: `distance 0.812`, or for a hybrid ticket
+        `adjusted distance 0.112 (distance 1.147, BM25 share 0.75)`."""
+        if isinstance(hit, TicketHit) and hit.score is not None:
+            return f"adjusted distance {hit.score:.3f} (distance {hit.distance:.3f}, BM25 share {hit.bm25_share:.2f})"
+        return f"distance {hit.distance:.3f}"
 
 
 def organization_id_value(value: Any) -> int:
@@ -286,7 +285,7 @@ class SupportSearch:
         """`open_per_lookup` (Milvus Lite): the file is opened for each lookup and released after it,
         so a sync (or the CLI) can open it between lookups; Milvus Lite lets one process at a time.
         `retrieval`: "auto" (hybrid where the collection has a BM25 field), "dense" or "hybrid";
-        thresholds given explicitly are in the chosen retrieval's unit (distance or fused score)."""
+        thresholds given explicitly are distances (hybrid duplicates: adjusted distances, HybridRule)."""
         self.store = store
         self.embedder = embedder
         self.open_per_lookup = open_per_lookup
@@ -359,19 +358,22 @@ class SupportSearch:
                              statuses: Sequence[str] | str = DEFAULT_STATUSES, limit: int = 2) -> list[TicketHit]:
         org = organization_id_value(organization_id)
         wanted = statuses_value(statuses)
+        query = self.query_of(query)
         expr = (f"{STREAM} == {literal(self.tickets_stream)} and {in_filter('status', wanted)} "
                 f"and organization_id == {literal(org)}")
-        hits = self._search(query, expr, limit, [self.id_field, "subject", "description", "status", "updated_at",
-                                                 "url", self.store.cfg.text_field])
+        with self._opened():
+            hits = self._search(query, expr, limit, [self.id_field, "subject", "description", "status", "updated_at",
+                                                     "url", self.store.cfg.text_field])
+            shares = self._shares(query, hits) if self.retrieval == HYBRID else [None] * len(hits)
         out = []
-        for h in hits:
-            duplicate, words, score = self._decide(h, self.duplicate_threshold)
+        for h, share in zip(hits, shares):
+            duplicate, words, score = self._decide(h, self.duplicate_threshold, share)
             out.append(TicketHit(h.entity.get(self.id_field), h.entity.get("subject"), h.entity.get("description"),
                                  h.distance, h.similarity, duplicate, status=h.entity.get("status"),
                                  updated_at=_text(h.entity.get("updated_at")),
                                  url=agent_url(h.entity.get(self.id_field), h.entity.get("url"), self.zendesk_subdomain),
                                  passage=passage_of(h.entity.get(self.store.cfg.text_field)), closeness=words,
-                                 score=score, fused=h.score))
+                                 score=score, fused=h.score, bm25_share=share))
         return out
 
     def relevant_articles(self, query: "str | list[float] | Query", limit: int = 5) -> list[ArticleHit]:
@@ -379,11 +381,11 @@ class SupportSearch:
         hits = self._search(query, expr, limit, [self.id_field, "title", "html_url", self.store.cfg.text_field])
         out = []
         for h in hits:
-            relevant, words, score = self._decide(h, self.article_threshold, article=True)
+            relevant, words, _ = self._decide(h, self.article_threshold)
             out.append(ArticleHit(h.entity.get(self.id_field), h.entity.get("title"), h.entity.get("html_url"),
                                   h.distance, h.similarity, relevant,
                                   passage=passage_of(h.entity.get(self.store.cfg.text_field)), closeness=words,
-                                  score=score, fused=h.score))
+                                  fused=h.score))
         return out
 
     # --- internals ------------------------------------------------------------------------------
@@ -411,16 +413,37 @@ class SupportSearch:
     def _opened(self) -> "SupportSearch._Opened":
         return SupportSearch._Opened(self)
 
-    def _decide(self, hit: Hit, threshold: float, article: bool = False) -> tuple[bool, str, float | None]:
-        """(passes, closeness in words, decision score): hybrid hits by the family's HybridRule (a score
-        threshold), dense hits by their similarity against the distance threshold."""
-        if self.retrieval != HYBRID:
+    def _decide(self, hit: Hit, threshold: float, share: float | None = None) -> tuple[bool, str, float | None]:
+        """(passes, closeness in words, adjusted distance or None). `share` None (dense retrieval, and
+        articles): the distance decides. Hybrid tickets: the adjusted distance (HybridRule), in the
+        squared-L2 unit of unit vectors whatever the metric."""
+        if share is None:
             return hit.similarity >= 1.0 - threshold / 2.0, closeness(hit.similarity, threshold), None
-        weights = self.fusion[1] if self.fusion[0] == "weighted" else (0.0, 1.0)
-        # a bare vector (no text for BM25) was searched densely: no BM25 evidence, same score scale
-        fused = hit.score if hit.score is not None else weights[0] * dense_score(hit.distance, self.info.metric)
-        score = decision_score(hit.distance, fused, self.rule, weights, self.info.metric, article)
-        return score >= threshold, closeness_of_score(score, threshold), score
+        distance = 2.0 * (1.0 - hit.similarity)
+        adjusted = self.rule.adjusted(distance, share)
+        words = closeness_adjusted(adjusted, threshold, self.rule.share_weight)
+        if distance >= self.rule.max_distance:
+            words = "not close"
+        return self.rule.passes(distance, share, threshold), words, adjusted
+
+    def _shares(self, query: Query, hits: list[Hit]) -> list[float]:
+        """The hits' BM25 shares (HybridRule): their BM25 scores for the text over its best score among
+        all tickets. Two BM25 searches; a bare vector (no text) or a row without a record id has share 0."""
+        keys = [h.entity.get(RECORD_ID) for h in hits]
+        if not query.text or not any(keys):
+            return [0.0] * len(hits)
+        tickets = f"{STREAM} == {literal(self.tickets_stream)}"
+        top = self.store.text_search(query.text, filter_expr=tickets, limit=1, output_fields=[RECORD_ID],
+                                     consistency_level=self.consistency_level)
+        rows = self.store.text_search(query.text, filter_expr=f"{tickets} and {in_filter(RECORD_ID, [k for k in keys if k])}",
+                                      limit=MAX_CANDIDATES, output_fields=[RECORD_ID],
+                                      consistency_level=self.consistency_level)
+        scores: dict[Any, float] = {}
+        for row in rows:  # a record's best chunk
+            key = row.get("entity", {}).get(RECORD_ID)
+            scores[key] = max(scores.get(key, 0.0), float(row["distance"]))
+        best = max([float(top[0]["distance"]) if top else 0.0, *scores.values()])
+        return bm25_shares([scores.get(k, 0.0) if k else 0.0 for k in keys], best)
 
     def _search(self, query: "str | list[float] | Query", expr: str, limit: int, fields: list[str]) -> list[Hit]:
         """Best chunk per record, closest first; widens the search until `limit` records are found."""

@@ -112,9 +112,9 @@ def show_answer(answer: SupportAnswer) -> None:
 
 
 def decision_basis(answer: SupportAnswer, hit: TicketHit) -> str:
-    """What decided: a dense distance under its threshold, or a hybrid fused score above its own."""
+    """What decided: a dense distance under its threshold, or (hybrid) the adjusted distance under its own."""
     if hit.score is not None:
-        return f"hybrid score {hit.score:.3f}; duplicates score at least {answer.duplicate_threshold:.2f}"
+        return f"{answer.measure(hit)}; duplicates are below {answer.duplicate_threshold:.2f}"
     return f"distance {hit.distance:.3f}; duplicates are below {answer.duplicate_threshold:.2f}"
 
 

@@ -8,6 +8,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+from destination_milvus_zendesk import query
+
 from .conftest import REPO, catalog, make_config, record, run_connector
 
 ERROR_CODE = "ERR_LEDGER_4711"
@@ -65,9 +69,15 @@ def test_lite_collection_gets_bm25_and_lookups_are_hybrid(tmp_path):
     assert "Retrieval: hybrid" in check_message(config, tmp_path)
 
     answer = ask(config, tmp_path, f"{ERROR_CODE} again", 5)
-    assert answer["retrieval"] == "hybrid" and answer["threshold_kind"] == "min decision score"
-    assert answer["tickets"][0]["id"] == 1  # the exact term wins over the look-alike #2
-    assert answer["tickets"][0]["score"] is not None and answer["tickets"][0]["fused"] is not None
+    assert answer["retrieval"] == "hybrid" and answer["threshold_kind"] == "max adjusted distance"
+    top = answer["tickets"][0]
+    assert top["id"] == 1  # the exact term wins over the look-alike #2
+    assert top["fused"] is not None and top["score"] == pytest.approx(
+        top["distance"] - query.HYBRID_RULES["fake"].share_weight * top["bm25_share"])
+    # the best BM25 score anywhere is the solved #5's (the code in a shorter text), outside this lookup's
+    # filter: #1's share is below 1; the look-alike #2 has neither query word
+    assert 0.5 < top["bm25_share"] < 1.0
+    assert all(t["bm25_share"] == 0.0 for t in answer["tickets"][1:])
     assert {t["id"] for t in answer["tickets"]} <= {1, 2, 3}  # never the other org's #4 nor the solved #5
     assert answer["articles"][0]["id"] == 90
 
