@@ -108,8 +108,13 @@ def _lookups(config: ConnectorConfig) -> Any:
              ("a problem no ticket of that organization has", queries["novel"][0]),
              ("a how-to question", {**howto, "organization_id": org})]
     search = SupportSearch.from_config(config)
-    print(f"\n== 2. support-form lookups (duplicate if L2 distance < {search.duplicate_threshold}, "
-          f"articles shown if < {search.article_threshold})")
+    if search.retrieval == "hybrid":
+        print(f"\n== 2. support-form lookups (hybrid: dense + BM25 full text; duplicate if the adjusted distance "
+              f"d - {search.rule.share_weight} * BM25 share < {search.duplicate_threshold}, articles shown if "
+              f"d < {search.article_threshold})")
+    else:
+        print(f"\n== 2. support-form lookups (duplicate if L2 distance < {search.duplicate_threshold}, "
+              f"articles shown if < {search.article_threshold})")
     for title, case in cases:
         started = time.monotonic()
         answer = search.lookup(case["text"], case["organization_id"])

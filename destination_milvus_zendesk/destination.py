@@ -38,6 +38,15 @@ def validate_collection(info: CollectionInfo, embedder: Embedder, cfg: Connector
                      text_field=cfg.indexing.text_field, omit_raw_text=cfg.omit_raw_text)
 
 
+def retrieval_note(info: CollectionInfo) -> str:
+    """Which retrieval the support form gets on this collection, for check's message."""
+    if info.bm25_field:
+        return (f"Retrieval: hybrid (dense vectors + BM25 full text on '{info.bm25_field}', filled by Milvus from "
+                "the text field).")
+    return ("Retrieval: dense vectors only (the collection has no BM25 full-text field; a collection this connector "
+            "creates on Milvus 2.5+, Zilliz Cloud or Milvus Lite has one: see docs/milvus-zendesk.md).")
+
+
 class DestinationMilvusZendesk(StrictInputDestination):
     def run(self, args: list[str]) -> None:
         """The CDK's run, except that each message leaves in ONE write, under the lock of the CDK's log
@@ -91,10 +100,12 @@ class DestinationMilvusZendesk(StrictInputDestination):
                     db = cfg.indexing.db or "default"
                     raise ConfigError(f"Collection '{cfg.indexing.collection}' does not exist in database '{db}': "
                                       "create it (see the docs) or enable indexing.create_collection.")
-                note = f" Collection '{cfg.indexing.collection}' will be created on the first sync."
+                note = (f" Collection '{cfg.indexing.collection}' will be created on the first sync, with hybrid "
+                        "retrieval (dense + BM25 full text) if this Milvus supports BM25 (2.5+, Zilliz Cloud, Lite).")
             else:
                 store.load(info)
                 validate_collection(info, embedder, cfg)
+                note = " " + retrieval_note(info)
             embedder.check()
             return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=f"Milvus and the embedding model are "
                                            f"ready.{note}")

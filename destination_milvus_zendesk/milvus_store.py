@@ -21,7 +21,8 @@ from urllib.parse import urlparse
 import grpc
 import numpy as np
 import orjson
-from pymilvus import DataType, MilvusClient, MilvusException
+from pymilvus import (AnnSearchRequest, DataType, Function, FunctionType, MilvusClient, MilvusException, RRFRanker,
+                      WeightedRanker)
 from pymilvus import __version__ as pymilvus_version
 from pymilvus.exceptions import (AutoIDException, ConnectError, DataNotMatchException, DataTypeNotMatchException,
                                  DataTypeNotSupportException, FieldsTypeException, FieldTypeException,
@@ -53,6 +54,16 @@ DATABASE_NOT_FOUND = 800  # Milvus error code
 QUERY_LIMIT = 16_384  # Milvus's maximum query result window
 WRITE_RETRIES = 5
 SUPPORTED_PK_TYPES = {DataType.INT64, DataType.VARCHAR}
+# Full-text (BM25) retrieval, on backends that have it (Milvus 2.5+, Zilliz Cloud, Milvus Lite): the text
+# field is analyzed and a BM25 function fills this sparse field at insert time. Milvus fills it, so no
+# writer may send it (CollectionInfo.writable_fields leaves it out). "_ab_" keeps it out of record names.
+BM25_FIELD = "_ab_bm25"
+BM25_FUNCTION = "dmz_bm25"
+# Milvus's default analyzer (standard tokenizer, lower case). Milvus Lite 3.2.2 refuses {"type": "english"}
+# and accepts but ignores stemmer/stop filters (same tokens, verified), so thresholds measured on Lite
+# hold only for this analyzer: the same everywhere.
+BM25_ANALYZER = {"tokenizer": "standard", "filter": ["lowercase"]}
+HYBRID, DENSE = "hybrid", "dense"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "host.docker.internal"}
 
 
@@ -72,11 +83,24 @@ class CollectionInfo:
     metric: str | None
     properties: dict[str, str] = field(default_factory=dict)
     vector_indexed: bool = False  # a server cannot load the collection without it
+    function_outputs: frozenset[str] = frozenset()  # fields Milvus fills itself (never sent by a writer)
+    bm25_field: str | None = None  # sparse field of an indexed BM25 function on the text field, if any
+
+    @property
+    def retrieval(self) -> str:
+        """HYBRID when the collection can also be searched by full text (BM25), else DENSE."""
+        return HYBRID if self.bm25_field else DENSE
+
+    @property
+    def writable_fields(self) -> set[str]:
+        """Fields a row may carry: every schema field except the ones a function fills."""
+        return set(self.fields) - set(self.function_outputs)
 
     @property
     def metadata_columns(self) -> dict[str, DataType]:
         """Typed fields filled from the record field of the same name (see METADATA_COLUMNS)."""
-        names = [n for n in self.properties.get(COLUMNS_PROPERTY, "").split(",") if n in METADATA_COLUMNS]
+        names = [n for n in self.properties.get(COLUMNS_PROPERTY, "").split(",")
+                 if n in METADATA_COLUMNS and n not in self.function_outputs]
         return {n: self.fields[n] for n in names if self.fields.get(n) == METADATA_COLUMNS[n][0]}
 
     @property
@@ -305,13 +329,44 @@ def _collection_info(name: str, vector_field: str, desc: dict[str, Any]) -> Coll
         dimensions=int(dim) if dim is not None else None, dynamic=bool(desc.get("enable_dynamic_field")),
         fields=fields, field_params=params, metric=None,
         properties={str(k): str(v) for k, v in (desc.get("properties") or {}).items()},
+        function_outputs=_function_outputs(desc),
     )
+
+
+def _bm25_output(desc: dict[str, Any], info: CollectionInfo, text_field: str) -> str | None:
+    """The sparse field a BM25 function fills from the text field, if any (searchable only if indexed).
+    Read from the schema, so any collection with the feature qualifies, whoever created it."""
+    for function in desc.get("functions") or []:
+        outputs, inputs = function.get("output_field_names") or [], function.get("input_field_names") or []
+        if (_function_type_name(function.get("type")) == "BM25" and inputs == [text_field]
+                and len(outputs) == 1 and info.fields.get(outputs[0]) == DataType.SPARSE_FLOAT_VECTOR):
+            return str(outputs[0])
+    return None
+
+
+def collection_schema(cfg: IndexingConfig, dimensions: int, full_text: bool) -> Any:
+    """The tutorial's shape with a record-defined VARCHAR key, so re-syncs are true upserts;
+    `full_text`: the text field analyzed and a BM25 function filling BM25_FIELD from it."""
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=True)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_PK_LENGTH)
+    schema.add_field(cfg.vector_field, DataType.FLOAT_VECTOR, dim=dimensions)
+    schema.add_field(cfg.text_field, DataType.VARCHAR, max_length=MAX_TEXT_BYTES,
+                     **({"enable_analyzer": True, "analyzer_params": BM25_ANALYZER} if full_text else {}))
+    schema.add_field(STREAM, DataType.VARCHAR, max_length=256)
+    schema.add_field(RECORD_ID, DataType.VARCHAR, max_length=2048)
+    for name, (dtype, _) in METADATA_COLUMNS.items():
+        schema.add_field(name, dtype, **({"max_length": COLUMN_VARCHAR_LENGTH} if dtype == DataType.VARCHAR else {}))
+    if full_text:
+        schema.add_field(BM25_FIELD, DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(Function(name=BM25_FUNCTION, function_type=FunctionType.BM25,
+                                     input_field_names=[cfg.text_field], output_field_names=[BM25_FIELD]))
+    return schema
 
 
 class MilvusRows:
     """The row side of the store, every filter expression the connector sends built here: writes in
-    bounded requests, deletes by record, tag and write id, point reads by key, and the retry policy
-    (`call`) all Milvus calls go through. `MilvusStore` adds the connection and the collection's
+    bounded requests, deletes by record, tag and write id, point reads by key, the searches (dense,
+    BM25, hybrid), and the retry policy (`call`) all Milvus calls go through. `MilvusStore` adds the connection and the collection's
     schema; this part only needs a connected client and a described collection."""
 
     cfg: IndexingConfig
@@ -449,6 +504,41 @@ class MilvusRows:
             timeout=self.cfg.timeout_seconds * 3), "counting rows")
         return int(rows[0]["count(*)"])
 
+    def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
+               consistency_level: str = "Strong") -> list[dict[str, Any]]:
+        """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
+        client, info = self._connected(), self._described()
+        return self.call(lambda: client.search(
+            self.collection, data=[vector], anns_field=info.vector_field, filter=filter_expr, limit=limit,
+            output_fields=output_fields, consistency_level=consistency_level,
+            timeout=self.cfg.timeout_seconds)[0], "searching")
+
+    def hybrid_search(self, vector: Any, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
+                      fusion: tuple[str, Any], consistency_level: str = "Strong") -> list[dict[str, Any]]:
+        """Nearest rows by the vector and by BM25 on `text`, both among rows matching `filter_expr`,
+        fused by Milvus: `fusion` ("weighted", (w_dense, w_bm25)) with normalized scores, or ("rrf", k).
+        [{distance: fused score (higher is closer), entity, id}]."""
+        client = self._connected()
+        requests, ranker = _hybrid_request(self._described(), vector, text, filter_expr, limit, fusion)
+        return self.call(lambda: client.hybrid_search(
+            self.collection, requests, ranker, limit=limit, output_fields=output_fields,
+            consistency_level=consistency_level, timeout=self.cfg.timeout_seconds)[0], "searching (hybrid)")
+
+    def text_search(self, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
+                    consistency_level: str = "Strong") -> list[dict[str, Any]]:
+        """Rows by BM25 on `text` alone (collections with a BM25 field), best first:
+        [{distance: BM25 score (>= 0, higher is closer), entity, id}]. Milvus Lite 3.2 reports the score
+        negated (ordered as a distance); a BM25 score is never negative, so its magnitude is the score."""
+        client, info = self._connected(), self._described()
+        if info.bm25_field is None:
+            raise ConfigError(f"Collection '{self.collection}' has no BM25 full-text field: only dense search works.")
+        rows = self.call(lambda: client.search(
+            self.collection, data=[text], anns_field=info.bm25_field, search_params={"metric_type": "BM25"},
+            filter=filter_expr, limit=limit, output_fields=output_fields, consistency_level=consistency_level,
+            timeout=self.cfg.timeout_seconds)[0], "searching (BM25)")
+        hits = [{**dict(row), "distance": abs(float(row["distance"]))} for row in rows]
+        return sorted(hits, key=lambda row: -row["distance"])
+
     def call(self, call: Any, what: str) -> Any:
         """Milvus hiccups (restart, leader change, rate limit) are retried a few times, then a
         transient_error; a refusal the user can fix is a config_error, a server fault a system_error."""
@@ -537,6 +627,8 @@ class MilvusStore(MilvusRows):
         if info.vector_type is not None:
             info.metric = self._metric(info.vector_field)
             info.vector_indexed = self._indexed(info.vector_field)
+        candidate = _bm25_output(desc, info, self.cfg.text_field)
+        info.bm25_field = candidate if candidate and self._indexed(candidate) else None
         self.info = info
         return info
 
@@ -592,25 +684,43 @@ class MilvusStore(MilvusRows):
                 return str(metric).upper()
         return None
 
+    def _create_with_full_text(self, dimensions: int) -> bool:
+        """Create the collection with BM25 if the backend keeps the function; else leave nothing behind.
+        Capability is detected, not guessed from a version or host name: a backend without BM25
+        (milvus 2.3) either refuses the schema or creates it without the function (2.3.5 does the
+        latter), in which case the collection, just created and empty, is dropped again."""
+        client = self._connected()
+        try:
+            client.create_collection(self.collection, schema=collection_schema(self.cfg, dimensions, True),
+                                     consistency_level="Strong")
+        except MilvusException as exc:
+            logger.info(f"Milvus refused a full-text (BM25) schema ({_first_line(exc)}): dense retrieval only.")
+            return False
+        functions = client.describe_collection(self.collection).get("functions") or []
+        if any(f.get("name") == BM25_FUNCTION for f in functions):
+            return True
+        client.drop_collection(self.collection)
+        logger.info("This Milvus does not keep BM25 functions (Milvus 2.5+ or Milvus Lite have them): the collection "
+                    "gets dense retrieval only.")
+        return False
+
     def create_collection(self, dimensions: int) -> CollectionInfo:
-        """The tutorial's shape with a record-defined VARCHAR key, so re-syncs are true upserts."""
+        """The tutorial's shape with a record-defined VARCHAR key, plus full-text (BM25) retrieval
+        where the backend supports it."""
         self._connected()
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=True)
-        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_PK_LENGTH)
-        schema.add_field(self.cfg.vector_field, DataType.FLOAT_VECTOR, dim=dimensions)
-        schema.add_field(self.cfg.text_field, DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
-        schema.add_field(STREAM, DataType.VARCHAR, max_length=256)
-        schema.add_field(RECORD_ID, DataType.VARCHAR, max_length=2048)
-        for name, (dtype, _) in METADATA_COLUMNS.items():
-            schema.add_field(name, dtype, **({"max_length": COLUMN_VARCHAR_LENGTH} if dtype == DataType.VARCHAR else {}))
+        full_text = self._create_with_full_text(dimensions)
+        if not full_text:
+            self.client.create_collection(self.collection, schema=collection_schema(self.cfg, dimensions, False),
+                                          consistency_level="Strong")
         # indexes before load: milvus 2.3 refuses index changes on a loaded collection
-        self.client.create_collection(self.collection, schema=schema, consistency_level="Strong")
         self._create_indexes({STREAM: DataType.VARCHAR, RECORD_ID: DataType.VARCHAR,
-                              **{name: dtype for name, (dtype, _) in METADATA_COLUMNS.items()}})
+                              **{name: dtype for name, (dtype, _) in METADATA_COLUMNS.items()},
+                              **({BM25_FIELD: DataType.SPARSE_FLOAT_VECTOR} if full_text else {})})
         self.client.load_collection(self.collection)
         self.client.alter_collection_properties(self.collection, properties={
             KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(METADATA_COLUMNS)})
-        logger.info(f"Created collection {self.collection!r} ({dimensions}-d, L2, VARCHAR primary key 'id').")
+        logger.info(f"Created collection {self.collection!r} ({dimensions}-d, L2, VARCHAR primary key 'id', "
+                    f"{'dense + BM25 full-text' if full_text else 'dense'} retrieval).")
         info = self.describe()
         if info is None:
             raise ServiceError(f"Milvus created collection '{self.collection}' but does not list it: check the "
@@ -632,6 +742,10 @@ class MilvusStore(MilvusRows):
         for name in (STREAM, RECORD_ID, *METADATA_COLUMNS):
             if name in fields and not self._indexed(name):
                 self._scalar_index(name, fields[name])
+        if fields.get(BM25_FIELD) == DataType.SPARSE_FLOAT_VECTOR and not self._indexed(BM25_FIELD):
+            index = self.client.prepare_index_params()
+            index.add_index(BM25_FIELD, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            self.client.create_index(self.collection, index)
 
     def _scalar_index(self, field_name: str, dtype: Any = DataType.VARCHAR) -> None:
         """INVERTED where supported (Lite, newer servers); Trie (strings) or STL_SORT (numbers) on 2.3."""
@@ -658,15 +772,6 @@ class MilvusStore(MilvusRows):
     def set_model(self, model_id: str) -> None:
         self._connected()
         self.client.alter_collection_properties(self.collection, properties={MODEL_PROPERTY: model_id})
-
-    def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
-               consistency_level: str = "Strong") -> list[dict[str, Any]]:
-        """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
-        client, info = self._connected(), self._described()
-        return self.call(lambda: client.search(
-            self.collection, data=[vector], anns_field=info.vector_field, filter=filter_expr, limit=limit,
-            output_fields=output_fields, consistency_level=consistency_level,
-            timeout=self.cfg.timeout_seconds)[0], "searching")
 
     def has_rows(self, expr: str) -> bool:
         """Does any row match `expr`? (one row read, not a count)"""
@@ -843,6 +948,32 @@ def _raised_in_grpc(exc: BaseException) -> bool:
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     return tb is not None and f"{os.sep}grpc{os.sep}" in tb.tb_frame.f_code.co_filename
+
+
+def _hybrid_request(info: CollectionInfo, vector: Any, text: str, filter_expr: str, limit: int,
+                    fusion: tuple[str, Any]) -> tuple[list[AnnSearchRequest], Any]:
+    """The two searches of a hybrid search (dense, BM25 on the raw text) and the ranker that fuses them."""
+    if info.bm25_field is None:
+        raise ConfigError(f"Collection '{info.name}' has no BM25 full-text field: only dense search works.")
+    requests = [AnnSearchRequest([vector], info.vector_field, {"metric_type": info.metric or "L2"}, limit,
+                                 expr=filter_expr),
+                AnnSearchRequest([text], info.bm25_field, {"metric_type": "BM25"}, limit, expr=filter_expr)]
+    kind, param = fusion
+    return requests, RRFRanker(int(param)) if kind == "rrf" else WeightedRanker(*param, norm_score=True)
+
+
+def _function_outputs(desc: dict[str, Any]) -> frozenset[str]:
+    """Fields a schema function (BM25, ...) fills: Milvus refuses rows that carry them."""
+    return frozenset(name for function in desc.get("functions") or [] for name in function.get("output_field_names", []))
+
+
+def _function_type_name(value: Any) -> str:
+    """FunctionType.BM25, or its name/number as some pymilvus versions report it."""
+    if isinstance(value, FunctionType):
+        return value.name
+    if isinstance(value, int):
+        return FunctionType(value).name if value in {t.value for t in FunctionType} else str(value)
+    return str(value).rsplit(".", 1)[-1].upper()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -34,9 +34,9 @@ except ImportError:  # `streamlit run` puts this file's folder, not the reposito
 from destination_milvus_zendesk.embedding.base import Embedder  # noqa: E402
 from destination_milvus_zendesk.embedding.factory import create_embedder  # noqa: E402
 from destination_milvus_zendesk.config import ConnectorConfig  # noqa: E402
-from destination_milvus_zendesk.query import (DEFAULT_STATUSES, TUTORIAL_STATUSES, ZENDESK_STATUSES,  # noqa: E402
-                                              QueryInputError, SupportAnswer, SupportSearch, load_config,
-                                              organization_id_value)
+from destination_milvus_zendesk.query import (DEFAULT_STATUSES, RETRIEVAL_NOTES, TUTORIAL_STATUSES,  # noqa: E402
+                                              ZENDESK_STATUSES, QueryInputError, SupportAnswer, SupportSearch,
+                                              TicketHit, load_config, organization_id_value)
 
 CONFIG_PATH = os.environ.get("SUPPORT_FORM_CONFIG") or None
 TUTORIAL = "--tutorial" in sys.argv[1:] or os.environ.get("SUPPORT_FORM_MODE", "").lower() == "tutorial"
@@ -108,6 +108,14 @@ def show_answer(answer: SupportAnswer) -> None:
                               for a in helpful))
     else:
         st.caption("No help-center article is close to this text.")
+    st.caption(RETRIEVAL_NOTES[answer.retrieval])
+
+
+def decision_basis(answer: SupportAnswer, hit: TicketHit) -> str:
+    """What decided: a dense distance under its threshold, or (hybrid) the adjusted distance under its own."""
+    if hit.score is not None:
+        return f"{answer.measure(hit)}; duplicates are below {answer.duplicate_threshold:.2f}"
+    return f"distance {hit.distance:.3f}; duplicates are below {answer.duplicate_threshold:.2f}"
 
 
 def _show_duplicate(answer: SupportAnswer) -> None:
@@ -115,8 +123,7 @@ def _show_duplicate(answer: SupportAnswer) -> None:
     title = f"#{d.id} {link_text(d.subject or '(no subject)')}"
     lines = [f"**Possible duplicate: {f'[{title}]({d.url})' if d.url else title}**",
              f"Status **{d.status or 'unknown'}**, last updated {when(d.updated_at)}. "
-             f"Closeness: **{d.closeness}** (distance {d.distance:.3f}; duplicates are below "
-             f"{answer.duplicate_threshold:.2f})."]
+             f"Closeness: **{d.closeness}** ({decision_basis(answer, d)})."]
     if d.passage:
         lines.append(f"Matching passage: _{d.passage.replace('_', ' ')}_")
     st.warning("\n\n".join(lines))

@@ -52,6 +52,7 @@ __all__ = [
     "generate_messages",
     "configured_catalog",
     "build_eval_queries",
+    "build_exact_term_queries",
     "dumps",
     "ticket_topic",
     "article_topic",
@@ -1205,6 +1206,87 @@ def build_eval_queries(
         "articles": articles,
         "novel": novel,
     }
+
+
+_UNSOLVED = ("new", "open", "pending")  # the evaluation set's duplicate statuses (as build_eval_queries)
+_EXACT_TERM = re.compile(r"[0-9_]|[A-Z].*[A-Z]|^[A-Z][a-z]+$")  # codes, numbers, CamelCase and proper names
+
+
+_TICKET_UNIQUE = ("inv", "order", "version", "amount", "records", "seats")  # drawn per ticket, not per topic
+
+
+def _exact_terms(core: _TicketCore) -> list[str]:
+    """The ticket's slot values a customer would type verbatim: error codes, invoice and order numbers,
+    versions, vendor and product names (canonical forms that occur in its description). Empty unless
+    they identify the case: one value drawn per ticket (an invoice number) or two topic values together."""
+    text = core.record["description"]
+    chosen = [(name, value) for name, value in sorted(core.slots.items()) if _is_exact_term(name, value, text)]
+    terms = list(dict.fromkeys(value for _, value in chosen))[:3]
+    unique = any(name in _TICKET_UNIQUE for name, _ in chosen)
+    return terms if unique or len(terms) >= 2 else []
+
+
+_NOT_TERMS = ("first", "last", "job", "org", "when", "num", "month", "deadline")
+
+
+def _is_exact_term(name: str, value: Any, text: str) -> bool:
+    """A canonical slot value ({x}, not {x2}/{X}/{qx}) that occurs in the text and looks like a code or name."""
+    canonical = name[:1].islower() and not name.endswith("2") and not name.startswith("q") and name not in _NOT_TERMS
+    return canonical and isinstance(value, str) and len(value) >= 3 and value in text and bool(_EXACT_TERM.search(value))
+
+
+def build_exact_term_queries(n_tickets: int = 300, *, seed: int = 7, n_orgs: int = 8, n_queries: int = 40,
+                             n_decoys: int = 20) -> dict[str, Any]:
+    """Short, keyword-style cases built from a ticket's exact terms plus its topic's name.
+
+    * ``positives``: terms of an unsolved (new/open/pending) ticket, asked for the same organization:
+      ``{"text", "organization_id", "expected_ticket_id", "acceptable_ticket_ids", "topic", "terms"}``;
+    * ``decoys``: the same kind of text where the only tickets sharing the terms are in ANOTHER
+      organization, or solved/closed in the same one (``"decoy": "other_org" | "solved"``): no duplicate
+      is expected (``expected_ticket_id`` None), since the form looks at the organization's unsolved tickets.
+    """
+    orgs = [_org_info(k) for k in range(n_orgs)]
+    rng = random.Random()
+    cores = [_make_ticket(rng, seed, i, n_tickets, orgs, False) for i in range(n_tickets)]
+    erng = random.Random(_seed_for(seed, _K_EVAL, 1))
+
+    def same_problem(c: _TicketCore, org_id: int) -> list[int]:
+        """The org's unsolved tickets about the same problem, or mentioning all of c's exact terms."""
+        terms = _exact_terms(c)
+        return sorted(o.record["id"] for o in cores if o.org and o.org["id"] == org_id
+                      and o.record["status"] in _UNSOLVED
+                      and ((o.topic is c.topic and o.problem == c.problem)
+                           or all(t in o.record["description"] for t in terms)))
+
+    def text_of(c: _TicketCore, terms: list[str]) -> str:
+        return f"{' '.join(terms)} {c.topic['name'].lower()}"
+
+    candidates = [c for c in cores if c.org and _exact_terms(c)]
+    erng.shuffle(candidates)
+    positives, decoys = [], []
+    for c in candidates:
+        terms = _exact_terms(c)
+        if c.record["status"] in _UNSOLVED and len(positives) < n_queries:
+            positives.append({"text": text_of(c, terms), "organization_id": c.org["id"],
+                              "expected_ticket_id": c.record["id"], "topic": c.topic["key"], "terms": terms,
+                              "acceptable_ticket_ids": same_problem(c, c.org["id"])})
+        elif len(decoys) < n_decoys:
+            decoy = _decoy(c, orgs, same_problem, erng)
+            if decoy is not None:
+                decoys.append({"text": text_of(c, terms), "organization_id": decoy[0], "expected_ticket_id": None,
+                               "topic": c.topic["key"], "terms": terms, "decoy": decoy[1],
+                               "decoy_ticket_id": c.record["id"]})
+    return {"generator": {"module": "devtools.zendesk_sample", "function": "build_exact_term_queries",
+                          "n_tickets": n_tickets, "seed": seed, "n_orgs": n_orgs},
+            "positives": positives, "decoys": decoys}
+
+
+def _decoy(c: _TicketCore, orgs: list[dict[str, Any]], same_problem: Any, rng: random.Random) -> tuple[int, str] | None:
+    """(organization to ask for, kind) so that no unsolved ticket there shares the problem, or None."""
+    if c.record["status"] in ("solved", "closed") and not same_problem(c, c.org["id"]):
+        return c.org["id"], "solved"
+    others = [o["id"] for o in orgs if o["id"] != c.org["id"] and not same_problem(c, o["id"])]
+    return (others[int(rng.random() * len(others))], "other_org") if others else None
 
 
 def main(argv: list[str] | None = None) -> int:

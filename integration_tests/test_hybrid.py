@@ -1,0 +1,115 @@
+"""Hybrid retrieval (issue 15) on both backends: Milvus Lite gets the BM25 field and the form fuses
+dense and full-text search; milvus-server 2.3.5 has no BM25, so the collection stays dense and every
+answer (and check) says so."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from destination_milvus_zendesk import query
+
+from .conftest import REPO, catalog, make_config, record, run_connector
+
+ERROR_CODE = "ERR_LEDGER_4711"
+TICKETS = [
+    {"id": 1, "organization_id": 5, "status": "new", "subject": "Export fails",
+     "description": f"The nightly ledger export stops with {ERROR_CODE} after a few minutes."},
+    {"id": 2, "organization_id": 5, "status": "open", "subject": "Export is slow",
+     "description": "The nightly ledger export takes hours and sometimes stops after a few minutes."},
+    {"id": 3, "organization_id": 5, "status": "new", "subject": "Invoice address",
+     "description": "Please change the billing address on our invoices."},
+    {"id": 4, "organization_id": 6, "status": "new", "subject": "Export fails",  # another organization
+     "description": f"The nightly ledger export stops with {ERROR_CODE} after a few minutes."},
+    {"id": 5, "organization_id": 5, "status": "solved", "subject": "Export fails",  # solved: a decoy
+     "description": f"Our export stopped with {ERROR_CODE} last year."},
+]
+ARTICLES = [{"id": 90, "title": "Ledger export errors", "body": f"<p>{ERROR_CODE}: the export token expired.</p>",
+             "html_url": "https://help.example.com/90"}]
+
+
+def sync(backend, collection, tmp_path):
+    config = make_config(backend, collection, create=True)
+    lines = [record("tickets", t) for t in TICKETS] + [record("articles", a) for a in ARTICLES]
+    run = run_connector("write", tmp_path, config, catalog(), lines)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return config
+
+
+def ask(config, tmp_path, text, org, *extra):
+    path = tmp_path / "query-config.json"
+    path.write_text(json.dumps(config))
+    out = subprocess.run([sys.executable, "-m", "destination_milvus_zendesk.query", text, "--org", str(org), "--json",
+                          "--config", str(path), *extra], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return json.loads(out.stdout)
+
+
+def check_message(config, tmp_path):
+    [status] = run_connector("check", tmp_path, config).of_type("CONNECTION_STATUS")
+    assert status["connectionStatus"]["status"] == "SUCCEEDED", status
+    return status["connectionStatus"]["message"]
+
+
+def test_lite_collection_gets_bm25_and_lookups_are_hybrid(tmp_path):
+    from .conftest import Backend
+
+    backend = Backend("lite", str(tmp_path / "hybrid.db"), {"mode": "no_auth"}, None)
+    config = sync(backend, "zendesk", tmp_path)
+    with backend.connect() as client:
+        description = client.describe_collection("zendesk")
+        [function] = description["functions"]
+        assert function["output_field_names"] == ["_ab_bm25"] and function["input_field_names"] == ["text"]
+        client.load_collection("zendesk")
+        stored = client.query("zendesk", filter='_ab_stream == "tickets"', output_fields=["_ab_bm25", "id"], limit=10)
+        assert len(stored) == len(TICKETS) and all(row["_ab_bm25"] for row in stored)  # Milvus filled it
+    assert "Retrieval: hybrid" in check_message(config, tmp_path)
+
+    answer = ask(config, tmp_path, f"{ERROR_CODE} again", 5)
+    assert answer["retrieval"] == "hybrid" and answer["threshold_kind"] == "max adjusted distance"
+    top = answer["tickets"][0]
+    assert top["id"] == 1  # the exact term wins over the look-alike #2
+    assert top["fused"] is not None and top["score"] == pytest.approx(
+        top["distance"] - query.HYBRID_RULES["fake"].share_weight * top["bm25_share"])
+    # the best BM25 score anywhere is the solved #5's (the code in a shorter text), outside this lookup's
+    # filter: #1's share is below 1; the look-alike #2 has neither query word
+    assert 0.5 < top["bm25_share"] < 1.0
+    assert all(t["bm25_share"] == 0.0 for t in answer["tickets"][1:])
+    assert {t["id"] for t in answer["tickets"]} <= {1, 2, 3}  # never the other org's #4 nor the solved #5
+    assert answer["articles"][0]["id"] == 90
+
+    dense = ask(config, tmp_path, f"{ERROR_CODE} again", 5, "--retrieval", "dense")
+    assert dense["retrieval"] == "dense" and dense["tickets"][0]["score"] is None
+
+
+def test_server_2_3_has_no_bm25_so_the_collection_is_dense_and_says_so(tmp_path, milvus_server, server_token,
+                                                                       collection_name):
+    from .conftest import Backend
+
+    backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
+    try:
+        _server_is_dense(backend, collection_name, tmp_path)
+    finally:
+        with backend.connect() as client:
+            client.drop_collection(collection_name)
+
+
+def _server_is_dense(backend, collection_name, tmp_path):
+    config = sync(backend, collection_name, tmp_path)
+    with backend.connect() as client:
+        description = client.describe_collection(collection_name)
+        assert not description["functions"]
+        assert "_ab_bm25" not in {f["name"] for f in description["fields"]}  # recreated without the sparse field
+        assert client.list_collections().count(collection_name) == 1
+    assert "Retrieval: dense vectors only" in check_message(config, tmp_path)
+
+    answer = ask(config, tmp_path, f"{ERROR_CODE} again", 5)
+    assert answer["retrieval"] == "dense" and answer["threshold_kind"] == "max distance"
+    assert all(t["score"] is None for t in answer["tickets"] + answer["articles"])
+    text = subprocess.run([sys.executable, "-m", "destination_milvus_zendesk.query", f"{ERROR_CODE} again", "--org",
+                           "5", "--config", str(tmp_path / "query-config.json")], capture_output=True, text=True,
+                          cwd=REPO, timeout=120).stdout
+    assert "searched by meaning only: dense vectors" in text
