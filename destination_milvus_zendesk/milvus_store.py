@@ -708,7 +708,7 @@ class MilvusStore(MilvusRows):
         """The tutorial's shape with a record-defined VARCHAR key, plus full-text (BM25) retrieval
         where the backend supports it."""
         self._connected()
-        full_text = self._create_with_full_text(dimensions)
+        full_text = self.cfg.full_text_search and self._create_with_full_text(dimensions)
         if not full_text:
             self.client.create_collection(self.collection, schema=collection_schema(self.cfg, dimensions, False),
                                           consistency_level="Strong")

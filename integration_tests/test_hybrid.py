@@ -31,8 +31,8 @@ ARTICLES = [{"id": 90, "title": "Ledger export errors", "body": f"<p>{ERROR_CODE
              "html_url": "https://help.example.com/90"}]
 
 
-def sync(backend, collection, tmp_path):
-    config = make_config(backend, collection, create=True)
+def sync(backend, collection, tmp_path, **indexing):
+    config = make_config(backend, collection, create=True, indexing=indexing)
     lines = [record("tickets", t) for t in TICKETS] + [record("articles", a) for a in ARTICLES]
     run = run_connector("write", tmp_path, config, catalog(), lines)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -83,6 +83,19 @@ def test_lite_collection_gets_bm25_and_lookups_are_hybrid(tmp_path):
 
     dense = ask(config, tmp_path, f"{ERROR_CODE} again", 5, "--retrieval", "dense")
     assert dense["retrieval"] == "dense" and dense["tickets"][0]["score"] is None
+
+
+def test_lite_collection_without_full_text_when_switched_off(tmp_path):
+    """`indexing.full_text_search: false`: the BM25 field costs memory; a user may want dense only."""
+    from .conftest import Backend
+
+    backend = Backend("lite", str(tmp_path / "dense.db"), {"mode": "no_auth"}, None)
+    config = sync(backend, "zendesk", tmp_path, full_text_search=False)
+    with backend.connect() as client:
+        description = client.describe_collection("zendesk")
+        assert not description["functions"] and "_ab_bm25" not in {f["name"] for f in description["fields"]}
+    assert "Retrieval: dense vectors only" in check_message(config, tmp_path)
+    assert ask(config, tmp_path, f"{ERROR_CODE} again", 5)["retrieval"] == "dense"
 
 
 def test_server_2_3_has_no_bm25_so_the_collection_is_dense_and_says_so(tmp_path, milvus_server, server_token,
