@@ -115,6 +115,10 @@ def run_cpu(worker: Callable[..., dict[str, Any]], config: Callable[..., dict], 
             result = timed_process([PY, "main.py", "write", "--config", str(cfg_path), "--catalog", str(catalog)],
                                    data, work / f"cpu-out-{backend}.jsonl")
             result["rows"] = rows_written(work / f"cpu-out-{backend}.jsonl")
+            stored = worker("count", "--config", str(cfg_path))["rows"]
+            if stored != out["rows"] or raws[-1]["stored"] != out["rows"]:
+                raise SystemExit(f"cpu {backend}: {out['rows']} rows expected, the connector left {stored}, "
+                                 f"the raw client {raws[-1]['stored']}")
             cons.append(result)
             log(f"cpu {backend} #{rep + 1}: raw {out['rows'] / raws[-1]['elapsed_s']:.0f} rows/s, connector "
                 f"{out['rows'] / result['wall_s']:.0f} rows/s (whole process), peak RSS {result['maxrss_mib']:.0f} MiB")

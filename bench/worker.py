@@ -199,6 +199,18 @@ def cmd_prepare(args: argparse.Namespace) -> None:
     _write({}, args.result)
 
 
+def cmd_count(args: argparse.Namespace) -> None:
+    """Rows in the collection (a strong read), to check what a run left behind."""
+    from destination_milvus_zendesk.milvus_store import MilvusStore
+
+    store = MilvusStore(_config(args.config).indexing)
+    store.connect()
+    try:
+        _write({"rows": store.count()}, args.result)
+    finally:
+        store.close()
+
+
 def cmd_ceiling(args: argparse.Namespace) -> None:
     """The connector's own CPU: `main.py write` exactly, but the Milvus store is an in-memory stand-in
     (MemoryStore over the collection the capture described) and embeddings are the in-process fake."""
@@ -357,6 +369,9 @@ def main() -> None:
     p.add_argument("--config", required=True)
     p.add_argument("--tutorial", action="store_true")
     p.add_argument("--result", required=True)
+    p = sub.add_parser("count")
+    p.add_argument("--config", required=True)
+    p.add_argument("--result", required=True)
     p = sub.add_parser("ceiling")
     p.add_argument("--config", required=True)
     p.add_argument("--catalog", required=True)
@@ -374,7 +389,7 @@ def main() -> None:
     p.add_argument("--config", required=True)
     p.add_argument("--result", required=True)
     args = parser.parse_args()
-    {"connector": cmd_connector, "capture": cmd_capture, "raw": cmd_raw, "ceiling": cmd_ceiling, "prepare": cmd_prepare,
+    {"connector": cmd_connector, "capture": cmd_capture, "raw": cmd_raw, "ceiling": cmd_ceiling, "prepare": cmd_prepare, "count": cmd_count,
      "query": cmd_query,
      "verify": cmd_verify}[args.cmd](args)
 
