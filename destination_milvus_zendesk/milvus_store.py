@@ -14,6 +14,7 @@ import os
 import socket
 import ssl
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlparse
@@ -59,6 +60,8 @@ SUPPORTED_PK_TYPES = {DataType.INT64, DataType.VARCHAR}
 # writer may send it (CollectionInfo.writable_fields leaves it out). "_ab_" keeps it out of record names.
 BM25_FIELD = "_ab_bm25"
 BM25_FUNCTION = "dmz_bm25"
+# the throwaway collection that tells whether the backend keeps a BM25 function (never loaded)
+BM25_PROBE_PREFIX = "dmz_bm25_probe_"
 # Milvus's default analyzer (standard tokenizer, lower case). Milvus Lite 3.2.2 refuses {"type": "english"}
 # and accepts but ignores stemmer/stop filters (same tokens, verified), so thresholds measured on Lite
 # hold only for this analyzer: the same everywhere.
@@ -685,24 +688,37 @@ class MilvusStore(MilvusRows):
         return None
 
     def _create_with_full_text(self, dimensions: int) -> bool:
-        """Create the collection with BM25 if the backend keeps the function; else leave nothing behind.
-        Capability is detected, not guessed from a version or host name: a backend without BM25
-        (milvus 2.3) either refuses the schema or creates it without the function (2.3.5 does the
-        latter), in which case the collection, just created and empty, is dropped again."""
+        """Create the collection with BM25 if the backend keeps the function; else create nothing.
+
+        Capability is detected, not guessed from a version or host name, on a throwaway collection
+        first: a backend without BM25 (milvus 2.3) refuses the schema or creates it without the function
+        (2.3.5 does the latter). The real name is never created, dropped and created again: on 2.3.5 a
+        load right after that can reach the dropped schema, whose sparse field aborts the server."""
         client = self._connected()
+        probe = f"{BM25_PROBE_PREFIX}{uuid.uuid4().hex[:12]}"
         try:
-            client.create_collection(self.collection, schema=collection_schema(self.cfg, dimensions, True),
-                                     consistency_level="Strong")
+            client.create_collection(probe, schema=collection_schema(self.cfg, dimensions, True))
+            functions = client.describe_collection(probe).get("functions") or []
         except MilvusException as exc:
             logger.info(f"Milvus refused a full-text (BM25) schema ({_first_line(exc)}): dense retrieval only.")
             return False
-        functions = client.describe_collection(self.collection).get("functions") or []
-        if any(f.get("name") == BM25_FUNCTION for f in functions):
-            return True
-        client.drop_collection(self.collection)
-        logger.info("This Milvus does not keep BM25 functions (Milvus 2.5+ or Milvus Lite have them): the collection "
-                    "gets dense retrieval only.")
-        return False
+        finally:
+            self._drop_quietly(probe)
+        if not any(f.get("name") == BM25_FUNCTION for f in functions):
+            logger.info("This Milvus does not keep BM25 functions (Milvus 2.5+ or Milvus Lite have them): the "
+                        "collection gets dense retrieval only.")
+            return False
+        client.create_collection(self.collection, schema=collection_schema(self.cfg, dimensions, True),
+                                 consistency_level="Strong")
+        return True
+
+    def _drop_quietly(self, name: str) -> None:
+        """Drop a throwaway collection if it exists; a failure only leaves an unused, never loaded one."""
+        try:
+            if self.client.has_collection(name):  # type: ignore[union-attr]
+                self.client.drop_collection(name)  # type: ignore[union-attr]
+        except MilvusException as exc:
+            logger.warning(f"Could not drop the probe collection {name!r} ({_first_line(exc)}): drop it by hand.")
 
     def create_collection(self, dimensions: int) -> CollectionInfo:
         """The tutorial's shape with a record-defined VARCHAR key, plus full-text (BM25) retrieval
