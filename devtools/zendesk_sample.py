@@ -1026,29 +1026,30 @@ def generate_messages(
     emitted_ms = _SYNC_TIME[mode] * 1000
     every = state_every or 0
 
-    cursor: str | None = None
-    for i in range(n_tickets):
-        core = _make_ticket(rng, seed, i, n_tickets, orgs, raw_types)
-        rec = core.record
-        if mode != "initial":
-            _update_ticket(rng, seed, i, rec, mode)
-        if cursor is None or rec["updated_at"] > cursor:
-            cursor = rec["updated_at"]
-        yield {"type": "RECORD", "record": {"stream": "tickets", "data": rec, "emitted_at": emitted_ms + i}}
-        if every and (i + 1) % every == 0 and i + 1 < n_tickets:
-            yield _state("tickets", cursor)
-    yield _state("tickets", cursor)
+    def tickets() -> Iterator[dict[str, Any]]:
+        for i in range(n_tickets):
+            rec = _make_ticket(rng, seed, i, n_tickets, orgs, raw_types).record
+            if mode != "initial":
+                _update_ticket(rng, seed, i, rec, mode)
+            yield rec
 
-    cursor = None
-    base = emitted_ms + n_tickets
-    for i in range(n_articles):
-        rec = _make_article(rng, seed, i, n_articles, mode)
+    articles = (_make_article(rng, seed, i, n_articles, mode) for i in range(n_articles))
+    yield from _with_states("tickets", tickets(), n_tickets, emitted_ms, every)
+    yield from _with_states("articles", articles, n_articles, emitted_ms + n_tickets, every)
+
+
+def _with_states(stream: str, records: Iterator[dict[str, Any]], count: int, first_emitted_ms: int,
+                 every: int) -> Iterator[dict[str, Any]]:
+    """A stream's RECORD messages (records made as they are read: one rng serves both streams in
+    order), a STATE with the highest `updated_at` so far after every `every` of them, and one at the end."""
+    cursor: str | None = None
+    for i, rec in enumerate(records):
         if cursor is None or rec["updated_at"] > cursor:
             cursor = rec["updated_at"]
-        yield {"type": "RECORD", "record": {"stream": "articles", "data": rec, "emitted_at": base + i}}
-        if every and (i + 1) % every == 0 and i + 1 < n_articles:
-            yield _state("articles", cursor)
-    yield _state("articles", cursor)
+        yield {"type": "RECORD", "record": {"stream": stream, "data": rec, "emitted_at": first_emitted_ms + i}}
+        if every and (i + 1) % every == 0 and i + 1 < count:
+            yield _state(stream, cursor)
+    yield _state(stream, cursor)
 
 
 def dumps(message: dict[str, Any]) -> str:
