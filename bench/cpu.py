@@ -79,21 +79,12 @@ def spec_cold_start(runs: int = 9) -> dict[str, Any]:
     return {"median_s": statistics.median(walls), "runs_s": [round(w, 3) for w in walls]}
 
 
-def rows_written(out: Path) -> int:
-    done = ""
-    for line in out.read_text().splitlines():
-        message = json.loads(line)
-        if message["type"] == "LOG" and message["log"]["message"].startswith("done: "):
-            done = message["log"]["message"]
-        elif message["type"] == "TRACE" and message["trace"].get("type") == "ERROR":
-            raise SystemExit(f"connector failed: {message['trace']['error']['message']}")
-    words = done.split()
-    return int(words[words.index("rows") - 1])
-
-
 def run_cpu(worker: Callable[..., dict[str, Any]], config: Callable[..., dict], write_json: Callable,
-            work: Path, catalog: Path, reps: int = 3, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """`worker(*args)` runs bench/worker.py and returns its result; `config(work, backend, name)`."""
+            summary: Callable[[Path], dict[str, Any]], work: Path, catalog: Path, reps: int = 3,
+            log: Callable[[str], None] = print) -> dict[str, Any]:
+    """bench/run.py's helpers: `worker(*args)` runs bench/worker.py and returns its result,
+    `config(work, backend, name)`, `summary(output file)` the rows a connector run wrote (and fails
+    on an error trace or a missing summary line)."""
     data = messages(work / "cpu.jsonl")
     out: dict[str, Any] = {"records": TICKETS + ARTICLES + UPDATES}
     capture_cfg = write_json(work / "cpu-capture.json", config(work, "lite", "cpu_capture"))
@@ -114,7 +105,7 @@ def run_cpu(worker: Callable[..., dict[str, Any]], config: Callable[..., dict], 
             worker("prepare", "--config", str(cfg_path), "--tutorial")
             result = timed_process([PY, "main.py", "write", "--config", str(cfg_path), "--catalog", str(catalog)],
                                    data, work / f"cpu-out-{backend}.jsonl")
-            result["rows"] = rows_written(work / f"cpu-out-{backend}.jsonl")
+            result["rows"] = summary(work / f"cpu-out-{backend}.jsonl")["rows"]
             stored = worker("count", "--config", str(cfg_path))["rows"]
             if stored != out["rows"] or raws[-1]["stored"] != out["rows"]:
                 raise SystemExit(f"cpu {backend}: {out['rows']} rows expected, the connector left {stored}, "
@@ -147,7 +138,7 @@ def run_cpu(worker: Callable[..., dict[str, Any]], config: Callable[..., dict], 
                                 "--catalog", str(catalog), "--info", str(info_file), "--result",
                                 str(work / "cpu-ceiling-result.json")], data, work / "cpu-out-ceiling.jsonl")
         result.update(json.loads((work / "cpu-ceiling-result.json").read_text()))
-        result["rows"] = rows_written(work / "cpu-out-ceiling.jsonl")
+        result["rows"] = summary(work / "cpu-out-ceiling.jsonl")["rows"]
         ceilings.append(result)
     best = min(ceilings, key=lambda r: r["wall_s"])
     out["ceiling"] = {"rows_s": out["rows"] / best["wall_s"], "rows_s_after_startup": out["rows"] / best["elapsed_s"],

@@ -638,7 +638,7 @@ def cpu_main(docs: bool = False) -> int:
                                "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     with Server() as server:
         run = Runner(work, server)
-        results["cpu"] = run_cpu(run.worker, config, write_json, work, catalog, log=log)
+        results["cpu"] = run_cpu(run.worker, config, write_json, connector_summary, work, catalog, log=log)
     results["total_s"] = time.perf_counter() - started
     results["load_avg_end"] = os.getloadavg()
     (work / "results.json").write_text(json.dumps(results, indent=1, default=str))
