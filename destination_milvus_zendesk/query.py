@@ -33,7 +33,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Sequence
 
-from .config import ConnectorConfig, parse_config
+from .config import ConnectorConfig, parse_config, read_json_object
 from .embedding.base import Embedder
 from .embedding.factory import create_embedder
 from .errors import ConfigError, ConnectorError
@@ -547,25 +547,9 @@ def config_from_env(collection: str | None = None) -> ConnectorConfig:
     })
 
 
-def read_config_file(path: str) -> dict[str, Any]:
-    """The config file as a dict; a missing or malformed file is one config_error line."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            raw = json.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the configuration file {path!r}: {exc.strerror or exc}.") from None
-    except ValueError as exc:
-        where = f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise ConfigError(f"The configuration file {path!r} is not valid JSON ({where}): fix the file.") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"The configuration file {path!r} must hold a JSON object (the connector's config), "
-                          f"not a {type(raw).__name__}.")
-    return raw
-
-
 def load_config(path: str | None, collection: str | None = None) -> ConnectorConfig:
     if path:
-        raw = read_config_file(path)
+        raw = read_json_object(path)
         if collection:
             raw.setdefault("indexing", {})["collection"] = collection
         return parse_config(raw)

@@ -82,3 +82,57 @@ def test_connector_spec_declares_sync_modes():
     modes = {m.value for m in spec.supported_destination_sync_modes}
     assert modes == {"append", "overwrite", "append_dedup"}
     assert spec.supportsIncremental
+
+
+# --- what a mistyped config is told ---------------------------------------------------------------------------
+
+
+def _lite(**indexing):
+    return {"embedding": {"mode": "fake"}, "indexing": {"host": "x.db", "collection": "z", **indexing}}
+
+
+def _message(raw) -> str:
+    from destination_milvus_zendesk.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    return caught.value.message
+
+
+def test_unknown_keys_are_found_inside_unions_and_lists():
+    from destination_milvus_zendesk.config import unknown_keys
+
+    raw = {**_lite(auth={"mode": "token", "tokn": "t"}), "processing": {"field_name_mappings": [
+        {"from_field": "a", "to_fild": "b"}], "text_splitter": {"mode": "markdown", "split_levl": 2}}}
+    found = {(k.path, k.suggestion) for k in unknown_keys(raw)}
+    assert found == {("indexing.auth.tokn", "token"), ("processing.field_name_mappings.0.to_fild", "to_field"),
+                     ("processing.text_splitter.split_levl", "split_level")}
+
+
+def test_a_misspelled_key_is_refused_and_an_unrelated_one_kept_as_ignored():
+    from destination_milvus_zendesk.config import ignored_keys
+
+    assert "unknown key 'indexing.create_colection' (did you mean 'create_collection'?)" in _message(
+        _lite(create_colection=True))
+    assert ignored_keys(parse_config(_lite(team_note="x"))) == ["indexing.team_note"]
+    assert ignored_keys(parse_config(_lite())) == []
+
+
+def test_a_missing_mode_lists_the_modes_of_that_union():
+    assert _message(_lite(auth={})) == ("Invalid configuration at 'indexing.auth.mode': required: one of token, "
+                                        "username_password, no_auth.")
+
+
+@pytest.mark.parametrize("host, expected", [
+    ("localhost:19530", "for a Milvus server write 'http://localhost:19530'"),
+    ("milvus.internal", "for a Milvus server write 'http://milvus.internal:19530'"),
+    ("data/zendesk", "must end in .db, e.g. 'data/zendesk.db'"),
+])
+def test_host_that_is_neither_a_url_nor_a_lite_file(host, expected):
+    assert expected in _message(_lite(host=host))
+
+
+def test_a_lite_path_is_made_absolute_and_a_url_kept(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert parse_config(_lite(host="sub/z.db")).indexing.host == str(tmp_path / "sub" / "z.db")
+    assert parse_config(_lite(host="https://a.example:443")).indexing.host == "https://a.example:443"

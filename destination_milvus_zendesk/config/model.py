@@ -1,18 +1,18 @@
-"""Connector configuration (pydantic v2) and the spec generated from it.
+"""The connector's configuration model (pydantic v2): what a config may hold and its defaults.
 
 The shape is the official `destination-milvus` config (`processing`, `embedding`, `indexing`,
-`omit_raw_text`) so a saved config moves over unchanged; our extensions all have defaults.
+`omit_raw_text`) so a saved config moves over unchanged; our extensions all have defaults. The spec
+shown to Airbyte is generated from these classes (`spec.py`); user-facing messages for a config that
+does not validate are written by `validation.py`.
 """
 
 from __future__ import annotations
 
-import copy
 import os
+import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from .errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 ADA_002 = "text-embedding-ada-002"
 OPENAI_MODEL_DIMENSIONS = {ADA_002: 1536, "text-embedding-3-small": 1536, "text-embedding-3-large": 3072}
@@ -241,6 +241,19 @@ class IndexingConfig(BaseModel):
     )
     timeout_seconds: float = Field(default=20.0, gt=0, title="Request timeout (s)")
 
+    @field_validator("host")
+    @classmethod
+    def _server_url_or_lite_file(cls, host: str) -> str:
+        """A URL means a server, a path ending in `.db` a Milvus Lite file, made absolute here so that
+        every message names the file really used (a relative path follows the working directory).
+        Anything else is refused with what it was taken for: `localhost:19530` is not a file name."""
+        host = host.strip()
+        if "://" in host:
+            return host
+        if host.endswith(".db"):
+            return os.path.abspath(os.path.expanduser(host))
+        raise ValueError(host_hint(host))
+
     @property
     def is_lite(self) -> bool:
         """A path (not a URL) means Milvus Lite."""
@@ -251,6 +264,20 @@ class IndexingConfig(BaseModel):
         if self.is_lite:
             return self.host
         return "http://" + self.host[len("tcp://"):] if self.host.startswith("tcp://") else self.host
+
+
+_HOST_PORT = re.compile(r"^\[?[A-Za-z0-9_.:-]+\]?(:\d+)?$")
+
+
+def host_hint(host: str) -> str:
+    """Why `host` is neither a server URL nor a Milvus Lite file, and what was probably meant."""
+    if host and "/" not in host and _HOST_PORT.match(host) and not host.startswith("."):
+        port = "" if re.search(r":\d+$", host) else ":19530"
+        return (f"{host!r} has no scheme, so it is neither a server URL nor a Milvus Lite file: for a Milvus "
+                f"server write 'http://{host}{port}' (https:// with TLS); a Milvus Lite file ends in .db")
+    suggestion = (host.rstrip("/") or "./zendesk") + ".db"
+    return (f"{host!r} is neither a server URL (http://host:19530) nor a Milvus Lite file: a Milvus Lite "
+            f"database path must end in .db, e.g. {suggestion!r}")
 
 
 # --- the whole config -------------------------------------------------------------------------
@@ -297,92 +324,10 @@ class ConnectorConfig(BaseModel):
         default=16 * 1024 * 1024, ge=64 * 1024, le=60 * 1024 * 1024, title="Bytes per Milvus write",
         description="Milvus refuses gRPC messages over 64 MB (Milvus Lite: less).", json_schema_extra={"group": "advanced"},
     )
+    # keys of the raw config no setting reads (validation.ignored_keys), for a warning
+    _ignored_keys: list[str] = PrivateAttr(default_factory=list)
     reuse_embeddings: bool = Field(
         default=True, title="Reuse stored vectors of unchanged text",
         description="On append_dedup, a chunk whose text is unchanged keeps its stored vector: no tokens spent.",
         json_schema_extra={"group": "advanced"},
     )
-
-
-def parse_config(raw: dict[str, Any]) -> ConnectorConfig:
-    """Validate a raw config; failures become one config_error line naming the field."""
-    try:
-        return ConnectorConfig.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _config_path(raw, first["loc"])
-        fix = ""
-        if first.get("type") == "missing":
-            parent, _, name = where.rpartition(".")
-            target = f"the '{parent}' object" if parent else "the config"
-            fix = f": add '{name}' to {target}"
-        raise ConfigError(f"Invalid configuration at '{where}': {first['msg']}{fix}.") from None
-
-
-def _config_path(raw: Any, loc: tuple[Any, ...]) -> str:
-    """The error's location as the user's config spells it: pydantic puts the discriminated union's tag in
-    the path (`embedding.openai.openai_key`), a key that is not in the config (`embedding.openai_key`)."""
-    parts: list[str] = []
-    node = raw
-    tag_skipped = False
-    for part in loc:
-        text = str(part)
-        if text.startswith(("function-", "tagged-union")):
-            continue
-        if not tag_skipped and isinstance(node, dict) and part not in node and node.get("mode") == part:
-            tag_skipped = True  # the union tag: this object's own `mode`, once
-            continue
-        tag_skipped = False
-        parts.append(text)
-        node = node.get(part) if isinstance(node, dict) else (
-            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
-    return ".".join(parts)
-
-
-def _without_null_option(node: dict[str, Any]) -> dict[str, Any]:
-    """`anyOf: [X, null]` (pydantic's Optional) as X itself; several options left become `oneOf`."""
-    if "anyOf" in node and any(isinstance(o, dict) and o.get("type") == "null" for o in node["anyOf"]):
-        options = [o for o in node.pop("anyOf") if o.get("type") != "null"]
-        if len(options) == 1:
-            node = {**options[0], **node}
-        else:
-            node["oneOf"] = options
-    return node
-
-
-DOCS_URL = "https://github.com/destination-milvus-zendesk/destination-milvus-zendesk/blob/main/docs/milvus-zendesk.md"
-
-
-def spec_payload() -> dict[str, Any]:
-    """The `spec` command's ConnectorSpecification as protocol JSON. `entrypoint.py` prints it without
-    loading the CDK or pymilvus (a cold `spec`: 0.16 s instead of 1.70 s, bench/run.py --only cpu);
-    the CDK's `spec()` parses the same dict, so both paths say the same (unit_tests/test_entrypoint.py)."""
-    return {
-        "documentationUrl": DOCS_URL,
-        "supportsIncremental": True,
-        "supportsNormalization": False,
-        "supportsDBT": False,
-        "supported_destination_sync_modes": ["overwrite", "append", "append_dedup"],
-        "connectionSpecification": spec_schema(),
-    }
-
-
-def spec_schema() -> dict[str, Any]:
-    """JSON schema for the spec: references inlined, pydantic's discriminator objects removed."""
-    schema = ConnectorConfig.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                target = copy.deepcopy(defs[node["$ref"].split("/")[-1]])
-                extra = {k: v for k, v in node.items() if k != "$ref"}
-                return inline({**target, **extra})
-            return _without_null_option({k: inline(v) for k, v in node.items() if k != "discriminator"})
-        if isinstance(node, list):
-            return [inline(v) for v in node]
-        return node
-
-    schema = inline(schema)
-    schema["required"] = ["embedding", "indexing"]
-    return schema
