@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import logging
@@ -11,12 +12,11 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import orjson
 from airbyte_cdk.models import (AirbyteConnectionStatus, AirbyteMessage, AirbyteMessageSerializer,
-                                ConfiguredAirbyteCatalog, ConnectorSpecification, ConnectorSpecificationSerializer,
-                                Status, Type)
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+                                ConfiguredAirbyteCatalog, ConfiguredAirbyteCatalogSerializer, ConnectorSpecification,
+                                ConnectorSpecificationSerializer, Status, Type)
 
-from .cdk_adapter import StrictInputDestination, stdout_lock
-from .config import ConnectorConfig, parse_config, spec_payload
+from .cdk_adapter import ProtocolDestination
+from .config import ConnectorConfig, ignored_keys, parse_config, read_json_object, spec_payload
 from .embedding.base import Embedder
 from .embedding.factory import create_embedder
 from .errors import ConfigError, ConnectorError, InputError
@@ -26,10 +26,6 @@ from .writer import InputLine, Writer
 logger = logging.getLogger("airbyte")
 CHECK_EMBEDDING_RETRIES = 1
 CHECK_EMBEDDING_TIMEOUT_S = 15.0
-
-
-def traced(exc: ConnectorError) -> AirbyteTracedException:
-    return AirbyteTracedException(message=exc.message, internal_message=exc.internal, failure_type=exc.failure_type)
 
 
 def validate_collection(info: CollectionInfo, embedder: Embedder, cfg: ConnectorConfig) -> None:
@@ -47,30 +43,13 @@ def retrieval_note(info: CollectionInfo) -> str:
             "creates on Milvus 2.5+, Zilliz Cloud or Milvus Lite has one: see docs/milvus-zendesk.md).")
 
 
-class DestinationMilvusZendesk(StrictInputDestination):
-    def run(self, args: list[str]) -> None:
-        """The CDK's run, except that each message leaves in ONE write, under the lock of the CDK's log
-        buffer: print() writes the text and the newline separately, and a log line flushed by another
-        thread (the writer's retries, the input reader) in between put two messages on one line."""
-        from airbyte_cdk.exception_handler import init_uncaught_exception_handler
-
-        init_uncaught_exception_handler(logger)
-        parsed = self.parse_args(args)
-        problem = _config_file_problem(getattr(parsed, "config", None)) if parsed.command in ("check", "write") else None
-        if problem is not None:
-            # The CDK would die with FATAL and a traceback; a config mistake is one actionable line.
-            if parsed.command == "check":
-                messages: Iterable[AirbyteMessage] = [AirbyteMessage(type=Type.CONNECTION_STATUS,
-                    connectionStatus=AirbyteConnectionStatus(status=Status.FAILED, message=problem))]
-            else:
-                traced(ConfigError(problem)).emit_message()
-                sys.exit(1)
-        else:
-            messages = self.run_cmd(parsed)
-        for message in messages:
-            line = orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() + "\n"
-            with stdout_lock():
-                sys.stdout.write(line)
+class DestinationMilvusZendesk(ProtocolDestination):
+    def preflight(self, parsed: argparse.Namespace, config: Mapping[str, Any]) -> None:
+        """The catalog file and the config, checked before the CDK reads them: its own checks end in a
+        FATAL traceback (a missing catalog) or a JSON-schema message that does not name the key's path."""
+        if parsed.command == "write":
+            catalog_file(parsed.catalog)
+        parse_config(dict(config))
 
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
         return ConnectorSpecificationSerializer.load(spec_payload())
@@ -92,7 +71,8 @@ class DestinationMilvusZendesk(StrictInputDestination):
                 embedder.check()
                 return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=(
                     f"The embedding model is ready. Milvus Lite database {cfg.indexing.host!r} does not exist yet: "
-                    "the first sync creates it (check indexing.host if you expected an existing one)."))
+                    "the first sync creates it (check indexing.host if you expected an existing one)."
+                    f"{ignored_note(cfg)}"))
             store.connect(create=False)
             info = store.describe()
             if info is None:
@@ -108,7 +88,7 @@ class DestinationMilvusZendesk(StrictInputDestination):
                 note = " " + retrieval_note(info)
             embedder.check()
             return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=f"Milvus and the embedding model are "
-                                           f"ready.{note}")
+                                           f"ready.{note}{ignored_note(cfg)}")
         except ConnectorError as exc:
             return AirbyteConnectionStatus(status=Status.FAILED, message=exc.message)
         finally:
@@ -123,6 +103,8 @@ class DestinationMilvusZendesk(StrictInputDestination):
         store = None
         try:
             cfg = parse_config(dict(config))
+            if ignored_keys(cfg):
+                logger.warning(ignored_note(cfg).strip())
             embedder = create_embedder(cfg)
             store = MilvusStore(cfg.indexing, write_batch_rows=cfg.write_batch_rows,
                                 write_batch_bytes=cfg.write_batch_bytes)
@@ -141,8 +123,6 @@ class DestinationMilvusZendesk(StrictInputDestination):
                 store.set_model(embedder.model_id)
             writer = Writer(cfg, store, embedder, configured_catalog)
             yield from writer.run(input_messages)
-        except ConnectorError as exc:
-            raise traced(exc) from None
         finally:
             if store is not None:
                 store.close()
@@ -159,10 +139,35 @@ class DestinationMilvusZendesk(StrictInputDestination):
         records without a trace. Bytes that are not UTF-8 are replaced (U+FFFD) and reported.
         """
         source = getattr(input_stream, "buffer", None) or input_stream
+        if _is_terminal(source):
+            logger.warning("write reads Airbyte messages from standard input, which is a terminal here: pipe them in "
+                           "(`... write --config C --catalog K < messages.jsonl`), or end the input with Ctrl-D.")
+        messages = 0
         for number, raw in enumerate(source, 1):
             line = _decoded(raw, number)
             if line.strip():
+                messages += 1
                 yield InputLine(number, _message(line, number))
+        if not messages:
+            logger.warning("The input was empty: no Airbyte message was read from standard input, so nothing was "
+                           "written. The platform sends the source's records there; by hand, pipe a file in "
+                           "(`< messages.jsonl`).")
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def ignored_note(cfg: ConnectorConfig) -> str:
+    """A sentence naming the config keys no setting reads ('' when there are none)."""
+    keys = ignored_keys(cfg)
+    if not keys:
+        return ""
+    return (f" Ignored unknown configuration key{'s' if len(keys) > 1 else ''} "
+            f"{', '.join(repr(k) for k in keys)} (no setting has that name).")
 
 
 def _decoded(raw: bytes | str, number: int) -> str:
@@ -186,13 +191,13 @@ def _message(line: str, number: int) -> AirbyteMessage:
     try:
         message = AirbyteMessageSerializer.load(payload)
     except Exception as exc:  # noqa: BLE001 - the serializer raises many types
-        raise traced(InputError(f"Line {number} of the input is not an Airbyte message "
-                                f"({type(exc).__name__}: {_error_detail(exc)}).")) from None
+        raise InputError(f"Line {number} of the input is not an Airbyte message "
+                         f"({type(exc).__name__}: {_error_detail(exc)}).") from None
     if (message.type == Type.RECORD and message.record is None) or (
             message.type == Type.STATE and message.state is None):
         kind = message.type.value
-        raise traced(InputError(f"Line {number} of the input is not an Airbyte message ({kind} "
-                                f"without its '{kind.lower()}' object).")) from None
+        raise InputError(f"Line {number} of the input is not an Airbyte message ({kind} "
+                         f"without its '{kind.lower()}' object).") from None
     return message
 
 
@@ -214,22 +219,15 @@ def _lenient_json(line: str, error: orjson.JSONDecodeError, line_number: int) ->
     try:
         return json.loads(line)
     except (ValueError, RecursionError):
-        raise traced(InputError(f"Line {line_number} of the input is not valid JSON ({error.msg}); "
-                                "the sync stops here, everything before it is stored.")) from None
+        raise InputError(f"Line {line_number} of the input is not valid JSON ({error.msg}); "
+                         "the sync stops here, everything before it is stored.") from None
 
 
-def _config_file_problem(path: str | None) -> str | None:
-    """Why the --config file cannot be used (missing, unreadable, not JSON, not an object), or None."""
-    if not path:
-        return None
+def catalog_file(path: str) -> ConfiguredAirbyteCatalog:
+    """The --catalog file as a configured catalog, or one config_error line naming the file and the problem."""
+    raw = read_json_object(path, "catalog file")
     try:
-        with open(path, encoding="utf-8") as handle:
-            raw = json.load(handle)
-    except OSError as exc:
-        return f"Cannot read the configuration file {path!r}: {exc.strerror or exc}."
-    except ValueError as exc:
-        where = f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-        return f"The configuration file {path!r} is not valid JSON ({where}): fix the file."
-    if not isinstance(raw, dict):
-        return f"The configuration file {path!r} must hold a JSON object, not a {type(raw).__name__}."
-    return None
+        return ConfiguredAirbyteCatalogSerializer.load(raw)
+    except Exception as exc:  # noqa: BLE001 - the serializer raises many types
+        raise ConfigError(f"The catalog file {path!r} is not a configured Airbyte catalog ({type(exc).__name__}: "
+                          f"{_error_detail(exc)}).") from None

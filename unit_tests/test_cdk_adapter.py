@@ -10,14 +10,14 @@ import threading
 from airbyte_cdk.logger import LOGGING_CONFIG, PRINT_BUFFER
 from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, Level, Type
 
-from destination_milvus_zendesk.cdk_adapter import StrictInputDestination, stdout_lock
+from destination_milvus_zendesk.cdk_adapter import ProtocolDestination, stdout_lock
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk
 
 
 def test_the_cdk_write_path_takes_its_input_from_the_strict_parser(tmp_path):
     seen = []
 
-    class Probe(StrictInputDestination):
+    class Probe(ProtocolDestination):
         def spec(self, logger):  # pragma: no cover - not reached
             raise NotImplementedError
 
@@ -36,7 +36,7 @@ def test_the_cdk_write_path_takes_its_input_from_the_strict_parser(tmp_path):
     out = list(Probe()._run_write(config={}, configured_catalog_path=str(catalog),
                                   input_stream=io.TextIOWrapper(io.BytesIO(b"not json\n"))))
     assert seen == ["not json\n"] and [m.log.message for m in out] == ["parsed strictly"]
-    assert issubclass(DestinationMilvusZendesk, StrictInputDestination)
+    assert issubclass(DestinationMilvusZendesk, ProtocolDestination)
 
 
 def test_the_stdout_lock_is_the_one_the_cdk_log_handler_writes_under():
