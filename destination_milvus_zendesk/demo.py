@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .config import ConnectorConfig, parse_config
+from .config import ConnectorConfig, parse_config, read_json_object
+from .errors import ConnectorError
 from .query import SupportSearch, render
 
 SAMPLE = resources.files("destination_milvus_zendesk") / "sample_data"
@@ -31,19 +33,30 @@ def sync(config_path: Path) -> None:
     started = time.monotonic()
     with (SAMPLE / "zendesk_sample.jsonl").open("rb") as stdin:
         proc = subprocess.run(command, stdin=stdin, capture_output=True, check=False)
-    states, last_log = 0, ""
+    states, last_log, warnings = 0, "", []
     for line in proc.stdout.decode().splitlines():
         message = json.loads(line)
         if message["type"] == "STATE":
             states += 1
         elif message["type"] == "LOG" and message["log"]["message"].startswith("done:"):
             last_log = message["log"]["message"]
+        elif message["type"] == "LOG" and message["log"]["level"] == "WARN":
+            warnings.append(message["log"]["message"])
         elif message["type"] == "TRACE" and message["trace"].get("type") == "ERROR":
             raise SystemExit(f"sync failed: {message['trace']['error']['message']}")
     if proc.returncode != 0:
         raise SystemExit(f"sync failed (exit {proc.returncode}): {proc.stderr.decode()[-500:]}")
     print(f"Synced the sample in {time.monotonic() - started:.1f}s: {last_log.removeprefix('done: ')}; "
           f"{states} state messages acknowledged.")
+    for warning in summary_warnings(warnings):
+        print(f"   warning: {warning}")
+
+
+def summary_warnings(warnings: list[str]) -> list[str]:
+    """The connector's end-of-sync warnings ("7 x stream 'articles': ..."), or every warning when it
+    logged no summary: what the "N warnings" of the sync line were."""
+    counted = [w for w in warnings if re.match(r"^\d+ x ", w)]
+    return counted or warnings
 
 
 def _fingerprint(config_path: Path) -> str:
@@ -58,13 +71,23 @@ def _fingerprint(config_path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="examples/config.lite.json")
+    parser = argparse.ArgumentParser(prog="python -m destination_milvus_zendesk.demo",
+                                     description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--config", default="examples/config.lite.json",
+                        help="the connector's config JSON (default: %(default)s: Milvus Lite file, local model)")
     parser.add_argument("--keep", action="store_true", help="keep the existing Milvus Lite data")
     parser.add_argument("--fresh", action="store_true", help="sync again even if this sample is already in the file")
     args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except ConnectorError as exc:  # a known problem (a Lite file held by another process, a bad config): one line
+        print(f"demo: {exc.message}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
     config_path = Path(args.config).resolve()
-    config = parse_config(json.loads(config_path.read_text()))
+    config = parse_config(read_json_object(str(config_path)))
     print(f"== 1. write: the bundled Zendesk sample -> {config.indexing.host} (collection "
           f"'{config.indexing.collection}', embedding '{config.embedding.mode}')")
     _sync_once(config, config_path, keep=args.keep, fresh=args.fresh)
