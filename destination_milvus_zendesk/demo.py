@@ -43,9 +43,9 @@ def sync(config_path: Path) -> None:
         elif message["type"] == "LOG" and message["log"]["level"] == "WARN":
             warnings.append(message["log"]["message"])
         elif message["type"] == "TRACE" and message["trace"].get("type") == "ERROR":
-            raise SystemExit(f"sync failed: {message['trace']['error']['message']}")
+            raise ConnectorError(f"sync failed: {message['trace']['error']['message']}")
     if proc.returncode != 0:
-        raise SystemExit(f"sync failed (exit {proc.returncode}): {proc.stderr.decode()[-500:]}")
+        raise ConnectorError(f"sync failed (exit {proc.returncode}): {' '.join(proc.stderr.decode()[-500:].split())}")
     print(f"Synced the sample in {time.monotonic() - started:.1f}s: {last_log.removeprefix('done: ')}; "
           f"{states} state messages acknowledged.")
     for warning in summary_warnings(warnings):
