@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ipaddress
 import json
 import os
 import shutil
@@ -64,12 +65,12 @@ def wait_http(url: str, seconds: float) -> None:
 @contextlib.contextmanager
 def streamlit_form(config_path: Path | str, log_path: Path, *args: str) -> Iterator[str]:
     """`streamlit run support_form.py` headless on a free port, from the repository (its .streamlit/
-    config.toml applies); yields the base URL."""
+    config.toml applies, the listening address included: as the README's command runs it); yields the base URL."""
     port = free_port()
     env = {**os.environ, "SUPPORT_FORM_CONFIG": str(config_path)}
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-                                    "--server.address", "127.0.0.1", "--server.port", str(port),
+                                    "--server.port", str(port),
                                     "--browser.gatherUsageStats", "false", *(["--", *args] if args else [])],
                                    env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -82,6 +83,28 @@ def streamlit_form(config_path: Path | str, log_path: Path, *args: str) -> Itera
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket LISTENing on `port` (IPv4 and IPv6), read from /proc/net."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, _, state = line.split()[1:4]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port and len(address) == width:
+                found.add(_address(address))
+    return found
+
+
+def _address(hex_address: str) -> str:
+    raw = bytes.fromhex(hex_address)
+    words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))  # /proc prints each 32-bit word little-endian
+    return str(ipaddress.ip_address(words))
 
 
 class Browser:
