@@ -24,9 +24,9 @@ from collections import Counter
 
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, FailureType, Type
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk
+from destination_milvus_zendesk.errors import ConnectorError
 
 from .conftest import Backend, make_config
 from .fuzz_cases import Case, Generator, record
@@ -170,7 +170,7 @@ def test_lines_that_stop_the_sync_name_the_line_in_process(tmp_path):
     for n, case in enumerate(cases):
         data, bad_line = fatal_input(n, case)
         out = []
-        with pytest.raises(AirbyteTracedException) as failure:
+        with pytest.raises(ConnectorError) as failure:
             for message in destination.write(config, configured, destination._parse_input_stream(
                     io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))):
                 out.append(message)
