@@ -28,6 +28,17 @@ def test_only_its_seam_imports_the_library(library):
     assert importers == OWNERS[library]
 
 
+def test_the_writer_knows_embedders_only_through_their_seam():
+    """The writer asks `Embedder` what it needs (where vectors come from, whether stored ones are
+    reusable) instead of testing which implementation it was given."""
+    seen = {}
+    for path in (PACKAGE / "writer").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 2 and (node.module or "").startswith("embedding"):
+                seen.setdefault(node.module, set()).add(path.name)
+    assert set(seen) == {"embedding.base"}, seen
+
+
 def test_the_collection_checks_live_in_the_store():
     from destination_milvus_zendesk.errors import ConfigError
     from destination_milvus_zendesk.milvus_store import CollectionInfo, DataType, check_collection
