@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import subprocess
-import sys
 import types
 from datetime import datetime
 from pathlib import Path
@@ -321,17 +319,6 @@ def test_catalog_shape():
             assert s.sync_mode == SyncMode.incremental
             assert s.destination_sync_mode == DestinationSyncMode(mode)
             assert s.primary_key == [["id"]] and s.cursor_field == ["updated_at"]
-
-
-def test_cli_prints_the_generator_output():
-    args = ["--tickets", "40", "--articles", "6", "--seed", "3", "--mode", "update-metadata", "--state-every", "15"]
-    out = subprocess.run([sys.executable, "-m", "devtools.zendesk_sample", *args],
-                         cwd=ROOT, capture_output=True, check=True).stdout.decode("utf-8")
-    expected = _lines(n_tickets=40, n_articles=6, seed=3, mode="update-metadata", state_every=15)
-    assert out.splitlines() == expected
-
-
-# --- templates and evaluation set ------------------------------------------------------------
 
 
 def test_every_template_formats_for_every_slot_choice():
