@@ -12,15 +12,8 @@ from destination_milvus_zendesk.embedding import openai_api
 from destination_milvus_zendesk.embedding.base import validate_vectors
 from destination_milvus_zendesk.embedding.factory import create_embedder
 from destination_milvus_zendesk.errors import ConfigError, ServiceError, TransientError
-from devtools.fake_openai import FakeOpenAIServer
 
-KEY = "sk-unit-SECRET-42"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeOpenAIServer(api_key=KEY) as srv:
-        yield srv
+from .helpers import FAKE_OPENAI_KEY as KEY
 
 
 @pytest.fixture(autouse=True)
@@ -31,14 +24,6 @@ def slept(monkeypatch) -> list[float]:
     clock = SimpleNamespace(monotonic=lambda: time.monotonic() + sum(waits), sleep=waits.append)
     monkeypatch.setattr(openai_api, "time", clock)
     return waits
-
-
-@pytest.fixture
-def stub(server):
-    server.clear_faults()
-    server.reset_stats()
-    server.set(latency_s=0.0, tokens_per_minute=None)
-    return server
 
 
 def embedder(stub, *, retries=3, timeout=5.0, mode="openai_compatible", key=KEY, **embedding):

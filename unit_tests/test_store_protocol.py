@@ -16,7 +16,7 @@ from destination_milvus_zendesk.milvus_store import CollectionInfo, MilvusStore
 from destination_milvus_zendesk.store import VectorStore
 from destination_milvus_zendesk.writer import InputLine
 
-from .test_writer import make_writer, memory_store, messages, rec, st
+from .helpers import make_writer, memory_store, messages, rec, st
 
 MEMBERS = [name for name in vars(VectorStore) if not name.startswith("_")]
 

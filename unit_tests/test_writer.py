@@ -3,47 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer, Type
-from pymilvus import DataType
+from airbyte_cdk.models import Type
 
 from destination_milvus_zendesk.config import parse_config
-from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.errors import InputError, TransientError
-from destination_milvus_zendesk.memory_store import MemoryStore
-from destination_milvus_zendesk.milvus_store import CollectionInfo
 from destination_milvus_zendesk.writer import Writer
 
-
-def memory_store(fail_on_write: int | None = None) -> MemoryStore:
-    """A collection with a VARCHAR key, not keyed by record (as a hand-made one): rows probed by filter."""
-    info = CollectionInfo("c", "id", DataType.VARCHAR, False, 512, "vector", DataType.FLOAT_VECTOR, 1536,
-                          True, {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR}, {}, "L2")
-    return MemoryStore(info, fail_on_write=fail_on_write)
-
-
-def messages(*items):
-    return [AirbyteMessageSerializer.load(item) for item in items]
-
-
-def rec(i, stream="tickets", **data):
-    return {"type": "RECORD", "record": {"stream": stream, "emitted_at": 1,
-                                         "data": {"id": i, "subject": f"s{i}", "description": f"d{i}", **data}}}
-
-
-def st(n, stream="tickets"):
-    return {"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream},
-                                                                    "stream_state": {"n": n}}}}
-
-
-CATALOG = ConfiguredAirbyteCatalogSerializer.load({"streams": [
-    {"stream": {"name": "tickets", "json_schema": {}, "supported_sync_modes": ["incremental"]},
-     "sync_mode": "incremental", "destination_sync_mode": "append_dedup", "primary_key": [["id"]]}]})
-
-
-def make_writer(store, **config):
-    cfg = parse_config({"embedding": {"mode": "fake"}, "indexing": {"host": "x.db", "collection": "c"},
-                        "processing": {"text_fields": ["subject", "description"]}, **config})
-    return Writer(cfg, store, FakeEmbedder(), CATALOG)
+from .helpers import CATALOG, make_writer, memory_store, messages, rec, st
 
 
 def test_states_follow_their_records_with_counts():
