@@ -21,8 +21,8 @@ import pytest
 from devtools.zendesk_sample import configured_catalog, generate_messages
 from devtools import milvus_server as ms
 
-from .conftest import Backend, make_config
-from .reliability import (LiveRun, Oracle, assert_exact, encode, figure, kill_leftover_runs,  # noqa: F401
+from .helpers import Backend, make_config
+from .reliability import (LiveRun, Oracle, assert_exact, encode, figure,
                           note, numbered_states, state_seq, stored_rows)
 
 SECTION = "milvus_restart"
