@@ -5,8 +5,8 @@ The suite collects one scenario per config listed in `acceptance-test-config.yml
 asserts the declared `status` plus that no `airbyte_secret` value shows up in the output.
 
 Configs under `secrets/` are written by `_scenario_config` below just before each test (built by
-acceptance_configs.py), since they need what exists only at test time (server URI and token, the OpenAI stub's port, a Milvus Lite
-file, collections of a given shape).
+acceptance_configs.py), since they need what exists only at test time (server URI and token, the
+OpenAI stub's port, a Milvus Lite file, collections of a given shape).
 
 The suite's Docker image tests run on the image built from this repository's Dockerfile
 (`connector_image_override`, integration_tests/docker_image.py) and are skipped with the reason when no
