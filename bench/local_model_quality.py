@@ -1,6 +1,6 @@
 """How well does the offline embedder (wordllama, 256-d) serve the support form? No Milvus needed.
 
-    /work/venv/bin/python bench/local_model_quality.py [--no-doc] [--json out.json]
+    .venv/bin/python -m bench.local_model_quality [--no-doc] [--json out.json]
 
 Embeds the bundled Zendesk sample (destination_milvus_zendesk/sample_data) the way the connector
 does -- tickets as "subject: ...\\ndescription: ..." (and, for comparison, without the "field: "
@@ -30,15 +30,13 @@ import platform
 import re
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from devtools import zendesk_sample as zs
 
-from devtools import zendesk_sample as zs  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SAMPLE_DIR = ROOT / "destination_milvus_zendesk" / "sample_data"
 DOC = ROOT / "docs" / "local_model_quality.md"
@@ -534,7 +532,7 @@ def main(argv=None) -> int:
 Measured with `bench/local_model_quality.py` (no Milvus: numpy on the same vectors and the same
 distance Milvus's L2 metric returns on normalized vectors, `d = |q - x|^2 = 2 - 2 cos`).
 
-* Command: `/work/venv/bin/python bench/local_model_quality.py`
+* Command: `.venv/bin/python -m bench.local_model_quality`
 * Machine: {machine()}
 * Models: {embedders['wordllama'][1]}; baseline {embedders['hashed-BoW'][1]}, and the same
   hashing at {FAKE_DIMENSIONS} dimensions (the connector's `fake` embedder, for its thresholds)

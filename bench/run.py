@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Throughput, embedding cost, memory and lookup latency of the connector, measured side by side.
 
-    python bench/run.py            # full run (~10-15 min), writes docs/benchmarks.md
-    python bench/run.py --quick    # smaller sizes (~3-4 min), prints the table only (--docs to write it)
+    python -m bench.run            # full run (~10-15 min), writes docs/benchmarks.md
+    python -m bench.run --quick    # smaller sizes (~3-4 min), prints the table only (--docs to write it)
 
 Needs only the repository and the venv `scripts/setup.sh --test` creates (the Milvus 2.3.5 server
 wheel included). A Milvus server already answering on 127.0.0.1:19530 (root:Milvus) is used and
@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,14 +30,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bench.sections import kept_sections, write_section
+from devtools.milvus_server import ROOT_TOKEN, MilvusServer, check_server, pids_listening_on, port_in_use
 
-from bench.sections import kept_sections, write_section  # noqa: E402
-from devtools.milvus_server import ROOT_TOKEN, MilvusServer, check_server, pids_listening_on, port_in_use  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 PY = sys.executable
-WORKER = str(REPO / "bench" / "worker.py")
+WORKER = ["-m", "bench.worker"]  # a fresh interpreter per measurement; PYTHONPATH names the repository
 SERVER_URI = "http://127.0.0.1:19530"
 BENCH_KEY = "sk-bench-0123456789"
 TEXT_FIELDS = ["body", "title", "description", "subject"]
@@ -225,7 +223,7 @@ class Runner:
         with open(out, "wb") as stdout, open(err, "wb") as stderr, \
                 (open(stdin, "rb") if stdin else open(os.devnull, "rb")) as fh_in:
             env = {**os.environ, "PYTHONPATH": str(REPO), "BENCH_SERVER_PID": str(self.server.pid or "")}
-            proc = subprocess.run([PY, WORKER, *args, "--result", str(result)], stdin=fh_in, stdout=stdout,
+            proc = subprocess.run([PY, *WORKER, *args, "--result", str(result)], stdin=fh_in, stdout=stdout,
                                   stderr=stderr, env=env, cwd=self.work, timeout=timeout)
         wall = time.perf_counter() - t0
         if proc.returncode != 0 or not result.exists():
@@ -649,7 +647,7 @@ def cpu_main(docs: bool = False) -> int:
     print(f"load average {results['machine']['load_avg_start'][0]:.1f} -> {results['load_avg_end'][0]:.1f}; "
           f"total {results['total_s']:.0f} s; details in {work / 'results.json'}")
     if docs:
-        print(f"wrote {write_section('cpu', render(results, 'python bench/run.py --only cpu --docs'))}")
+        print(f"wrote {write_section('cpu', render(results, 'python -m bench.run --only cpu --docs'))}")
     return 0
 
 
@@ -664,7 +662,7 @@ def main() -> int:
     if args.render:
         results = json.loads(Path(args.render).read_text(), object_hook=_int_keys)
         s = SIZES[results["mode"]]
-        command = "python bench/run.py" + (" --quick" if results["mode"] == "quick" else "")
+        command = "python -m bench.run" + (" --quick" if results["mode"] == "quick" else "")
         write_benchmarks(render(results, s, results["mode"], command))
         return 0
     mode = "quick" if args.quick else "full"
@@ -706,7 +704,7 @@ def main() -> int:
     if only != {"t1", "t2", "t3", "t4", "t5", "t6"}:
         print(json.dumps(results, indent=1, default=str))
         return 0
-    command = "python bench/run.py" + (" --quick" if args.quick else "")
+    command = "python -m bench.run" + (" --quick" if args.quick else "")
     rows = table(results, s)
     width = max(len(r[0]) for r in rows)
     print(f"\n{'target':<{width}}  {'ratio/value':>14}  {'goal':>19}  status   measured")
