@@ -36,7 +36,7 @@ TICKETS, ARTICLES, UPDATES = 2_200, 100, 100
 
 def messages(path: Path) -> Path:
     """2,300 records, then 100 updated tickets (new text) and a final state per stream."""
-    from devtools.zendesk_sample import dumps, generate_messages
+    from test_support.zendesk_sample import dumps, generate_messages
 
     if path.exists():
         return path

@@ -121,7 +121,7 @@ def main() -> int:
                  f"{statistics.median(empties):.1f} s; outside Docker: {outside:.1f} s)",
                  f"`time docker run --rm -i --network none {image} spec`"))
 
-    from devtools.zendesk_sample import dumps, generate_messages
+    from test_support.zendesk_sample import dumps, generate_messages
 
     with tempfile.TemporaryDirectory(prefix="docker-bench-") as tmp:
         work = Path(tmp)

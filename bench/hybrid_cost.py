@@ -78,7 +78,7 @@ def _unit(rng) -> list[float]:
 def _batches(rows: int, rng, queries: list[tuple[str, int]]):
     """Rows as the connector writes tickets (text = description + subject), in batches; the first
     QUERIES subjects of tickets with an organization go to `queries`."""
-    from devtools import zendesk_sample as zs
+    from test_support import zendesk_sample as zs
 
     batch = []
     for message in zs.generate_messages(rows, 0, seed=7, state_every=0):

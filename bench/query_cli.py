@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from bench.sections import SECTIONS
-from devtools.sample_sync import SAMPLE, sync_sample
+from test_support.sample_sync import SAMPLE, sync_sample
 
 REPO = Path(__file__).resolve().parents[1]
 

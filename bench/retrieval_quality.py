@@ -7,7 +7,7 @@ connector syncs the generated Zendesk sample (300 tickets over 8 orgs, 40 articl
 Milvus Lite file (a collection it creates: dense + BM25), then SupportSearch answers every
 evaluation query with each retrieval: dense, hybrid with RRF, hybrid with weighted rankers.
 
-Queries (devtools.zendesk_sample): paraphrased duplicates of unsolved tickets and novel problems
+Queries (test_support.zendesk_sample): paraphrased duplicates of unsolved tickets and novel problems
 (build_eval_queries), keyword-style exact-term cases (error codes, invoice/order numbers, versions,
 vendor and product names) and exact-term decoys whose only matching tickets are in another
 organization or solved (build_exact_term_queries). Decision metrics: a query counts as found when
@@ -43,8 +43,8 @@ from destination_milvus_zendesk.destination import DestinationMilvusZendesk
 from destination_milvus_zendesk.embedding.factory import create_embedder
 from destination_milvus_zendesk.milvus_store import MilvusStore
 from destination_milvus_zendesk.query import HYBRID_RULES, HYBRID_WEIGHTS, THRESHOLDS, SupportSearch
-from devtools import zendesk_sample as zs
-from devtools.sample_sync import sync_sample
+from test_support import zendesk_sample as zs
+from test_support.sample_sync import sync_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "retrieval_quality.md"
@@ -396,7 +396,7 @@ def _header(held_out: list[int], seconds: float, command: str) -> list[str]:
             f"* Command: `{command}` ({seconds:.0f} s)",
             f"* Machine: {platform.system()} {platform.machine()}, {os.cpu_count()} CPU, Python "
             f"{platform.python_version()}",
-            f"* Data: `devtools.zendesk_sample`, 300 tickets over 8 orgs and 40 articles per seed; seed "
+            f"* Data: `test_support.zendesk_sample`, 300 tickets over 8 orgs and 40 articles per seed; seed "
             f"{TUNING_SEED} fits every rule (k, thresholds, weights), seeds {', '.join(map(str, held_out))} are "
             "held out (never used for fitting, weights or ranker choice).",
             "* Queries per seed: 40 paraphrased duplicates and 20 novel problems (`build_eval_queries`), 40 "
@@ -492,7 +492,7 @@ def _example_lines(example: dict[str, Any] | None) -> list[str]:
         return []
     lines = ["## The issue's example", "",
              f"Organization {EXAMPLE_ORG} on the bundled sample (`destination_milvus_zendesk/sample_data`, synced "
-             "with the local model by `devtools/sample_sync.py`): its unsolved tickets #1246 (pending), #1264 (open) "
+             "with the local model by `test_support/sample_sync.py`): its unsolved tickets #1246 (pending), #1264 (open) "
              "\"Charged twice this month\" and #1268 (new) \"double charge??\" are all the same problem.", "",
              "| text | statuses | retrieval | hit | status | what decided | threshold | likely duplicate? |",
              "|---|---|---|---|---|---|---|---|"]

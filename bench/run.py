@@ -6,9 +6,9 @@
 
 Needs only the repository and the venv `scripts/setup.sh --test` creates (the Milvus 2.3.5 server
 wheel included). A Milvus server already answering on 127.0.0.1:19530 (root:Milvus) is used and
-left running; otherwise one is started with devtools.milvus_server.MilvusServer and stopped at the
+left running; otherwise one is started with test_support.milvus_server.MilvusServer and stopped at the
 end. Embeddings are either `fake` (deterministic, in-process, no network) or served by the local
-OpenAI-compatible server devtools/fake_openai.py (latency, tokens-per-minute limit, token counter).
+OpenAI-compatible server test_support/fake_openai.py (latency, tokens-per-minute limit, token counter).
 Every measurement runs in a fresh interpreter (bench/worker.py); the raw baseline and the connector
 alternate, and each side's best of the repetitions is kept (the machine may be shared).
 """
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.sections import kept_sections, write_section
-from devtools.milvus_server import ROOT_TOKEN, MilvusServer, check_server, pids_listening_on, port_in_use
+from test_support.milvus_server import ROOT_TOKEN, MilvusServer, check_server, pids_listening_on, port_in_use
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,7 +81,7 @@ class Server:
                 time.sleep(2)
             log("using the Milvus server already running at 127.0.0.1:19530 (left running)")
         else:
-            log("no Milvus server running: starting one (devtools.milvus_server)")
+            log("no Milvus server running: starting one (test_support.milvus_server)")
             self.started = MilvusServer(auth=True, start_timeout=240, reuse_existing=False).start()
         return self
 
@@ -99,10 +99,10 @@ class Server:
 
 
 class FakeOpenAI:
-    """devtools/fake_openai.py in its own process (its vector math must not share our GIL)."""
+    """test_support/fake_openai.py in its own process (its vector math must not share our GIL)."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([PY, "-m", "devtools.fake_openai", "--port", "0", "--api-key", BENCH_KEY],
+        self.proc = subprocess.Popen([PY, "-m", "test_support.fake_openai", "--port", "0", "--api-key", BENCH_KEY],
                                      cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline().strip()
         if not line.startswith("listening on "):
@@ -157,7 +157,7 @@ def machine() -> dict[str, Any]:
 
 def generate(path: Path, tickets: int, articles: int, *, mode: str = "initial", orgs: int = 8,
              state_every: int = 1000) -> Path:
-    from devtools.zendesk_sample import dumps, generate_messages
+    from test_support.zendesk_sample import dumps, generate_messages
 
     if not path.exists():
         with open(path, "w", encoding="utf-8") as fh:
@@ -553,7 +553,7 @@ def render(r: dict[str, Any], s: dict, mode: str, command: str) -> str:
                                                f"{b['raw_server_cpu_s']} s" if backend == "server"
                                                and b["raw_server_cpu_s"] else ""))
     t2 = r["t2"]
-    lines += ["", f"2. **Concurrent embedding.** devtools/fake_openai.py in its own process, 150 ms per request; "
+    lines += ["", f"2. **Concurrent embedding.** test_support/fake_openai.py in its own process, 150 ms per request; "
               f"{s['conc_tickets']} tickets into the server; `embedding_batch_size` {s['conc_batch']} for every run "
               "(so that embedding latency, not Milvus, bounds the slow run); only `embedding_concurrency` differs. "
               + "; ".join(f"concurrency {c}: {t2[c]['rows_s']:.1f} rows/s in {t2[c]['elapsed_s']:.1f} s, "
@@ -629,7 +629,7 @@ def cpu_main(docs: bool = False) -> int:
 
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="dmz-bench-cpu-"))
-    from devtools.zendesk_sample import configured_catalog
+    from test_support.zendesk_sample import configured_catalog
 
     catalog = write_json(work / "catalog.json", configured_catalog("append_dedup"))
     results: dict[str, Any] = {"machine": machine(),
@@ -675,7 +675,7 @@ def main() -> int:
     results: dict[str, Any] = {"machine": machine(), "mode": mode,
                                "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     log(f"work dir {work}; {mode} sizes {s}")
-    from devtools.zendesk_sample import configured_catalog
+    from test_support.zendesk_sample import configured_catalog
 
     catalog = write_json(work / "catalog.json", configured_catalog("append_dedup"))
     fake = None

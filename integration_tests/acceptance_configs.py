@@ -12,7 +12,7 @@ from typing import Any, Callable
 import pytest
 from pymilvus import MilvusClient
 
-from devtools.tutorial_collection import create_tutorial_collection
+from test_support.tutorial_collection import create_tutorial_collection
 
 from .helpers import TEST_OPENAI_KEY
 

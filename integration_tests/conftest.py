@@ -10,8 +10,8 @@ import uuid
 import pytest
 from pymilvus import MilvusClient
 
-from devtools.fake_openai import FakeOpenAIServer
-from devtools.milvus_server import milvus_server_fixture
+from test_support.fake_openai import FakeOpenAIServer
+from test_support.milvus_server import milvus_server_fixture
 
 from .helpers import TEST_MILVUS_PASSWORD, TEST_MILVUS_USER, TEST_OPENAI_KEY, Backend
 from .reliability import kill_leftover_runs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.tutorial_collection import create_tutorial_collection
+from test_support.tutorial_collection import create_tutorial_collection
 
 from .helpers import TEST_OPENAI_KEY, make_config, run_connector
 

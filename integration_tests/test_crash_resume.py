@@ -18,7 +18,7 @@ import time
 import pytest
 from pymilvus import MilvusClient
 
-from devtools.zendesk_sample import configured_catalog, generate_messages
+from test_support.zendesk_sample import configured_catalog, generate_messages
 
 from .helpers import complete, make_config
 from .reliability import (LiveRun, Oracle, assert_exact, encode, figure,

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from devtools.tutorial_collection import create_tutorial_collection
-from devtools.zendesk_sample import configured_catalog, generate_messages
+from test_support.tutorial_collection import create_tutorial_collection
+from test_support.zendesk_sample import configured_catalog, generate_messages
 
 from .helpers import REPO, make_config, record, run_connector, state, stream_status
 from .reliability import (LiveRun, Oracle, assert_exact, encode,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openai
 
-from devtools import zendesk_sample as zs
+from test_support import zendesk_sample as zs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ def test_gen_config_docs_prints_the_table():
 
 def test_the_sample_generator_prints_its_messages():
     args = ["--tickets", "40", "--articles", "6", "--seed", "3", "--mode", "update-metadata", "--state-every", "15"]
-    out = subprocess.run([sys.executable, "-m", "devtools.zendesk_sample", *args],
+    out = subprocess.run([sys.executable, "-m", "test_support.zendesk_sample", *args],
                          cwd=REPO, capture_output=True, check=True).stdout.decode("utf-8")
     expected = [zs.dumps(m) for m in zs.generate_messages(n_tickets=40, n_articles=6, seed=3, mode="update-metadata",
                                                           state_every=15)]
@@ -38,7 +38,7 @@ def test_the_sample_generator_prints_its_messages():
 def test_the_fake_openai_server_prints_its_port_and_stops_on_sigterm():
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "devtools.fake_openai", "--port", "0", "--latency", "0.01", "--api-key", "sk-cli"],
+        [sys.executable, "-m", "test_support.fake_openai", "--port", "0", "--latency", "0.01", "--api-key", "sk-cli"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.tutorial_collection import create_tutorial_collection
+from test_support.tutorial_collection import create_tutorial_collection
 
 from .helpers import catalog, complete, make_config, record, rows, run_connector, state
 

@@ -21,8 +21,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from devtools import zendesk_sample as zs
-from devtools.zendesk_schemas import SchemasMissing, load_schemas
+from test_support import zendesk_sample as zs
+from test_support.zendesk_schemas import SchemasMissing, load_schemas
 from destination_milvus_zendesk.documents import MAX_METADATA_BYTES, MAX_VALUE_CHARS
 from destination_milvus_zendesk.milvus_store import literal
 

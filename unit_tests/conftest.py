@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from devtools.fake_openai import FakeOpenAIServer
+from test_support.fake_openai import FakeOpenAIServer
 
 from .helpers import FAKE_OPENAI_KEY
 

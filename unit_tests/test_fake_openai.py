@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from destination_milvus_zendesk.embedding.hashing import feature_hash_embeddings
-from devtools.fake_openai import FakeOpenAIServer, count_tokens
+from test_support.fake_openai import FakeOpenAIServer, count_tokens
 
 KEY = "sk-test-0123456789"
 MODEL = "text-embedding-3-small"
