@@ -4,7 +4,7 @@ Uses the session fixture ``milvus_server`` when integration_tests/conftest.py pr
 (see ``test_support.milvus_server.milvus_server_fixture``); otherwise starts/stops its own server
 for this module.
 
-    /work/venv/bin/python -m pytest integration_tests/test_milvus_server_smoke.py -m server -v
+    .venv/bin/python -m pytest integration_tests/test_milvus_server_smoke.py -m server -v
 """
 
 from __future__ import annotations
