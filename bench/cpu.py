@@ -1,6 +1,6 @@
 """Issue 14's workload: the connector's CPU per row and start-up, as ratios measured in one run.
 
-`python bench/run.py --only cpu` runs it (`--quick` changes nothing here: the workload is small).
+`python -m bench.run --only cpu` runs it (`--quick` changes nothing here: the workload is small).
 
 Workload: 2,300 generated Zendesk records (2,200 tickets, 100 articles) plus 100 updated versions of
 tickets already sent (2,400 records, append_dedup), fake in-process embeddings (1536-d), into the
@@ -36,7 +36,7 @@ TICKETS, ARTICLES, UPDATES = 2_200, 100, 100
 
 def messages(path: Path) -> Path:
     """2,300 records, then 100 updated tickets (new text) and a final state per stream."""
-    from devtools.zendesk_sample import dumps, generate_messages
+    from test_support.zendesk_sample import dumps, generate_messages
 
     if path.exists():
         return path
@@ -134,7 +134,7 @@ def run_cpu(worker: Callable[..., dict[str, Any]], config: Callable[..., dict], 
     cfg_path = write_json(work / "cpu-ceiling.json", config(work, "lite", "cpu_ceiling", create=False))
     ceilings = []
     for _ in range(reps):
-        result = timed_process([PY, str(REPO / "bench" / "worker.py"), "ceiling", "--config", str(cfg_path),
+        result = timed_process([PY, "-m", "bench.worker", "ceiling", "--config", str(cfg_path),
                                 "--catalog", str(catalog), "--info", str(info_file), "--result",
                                 str(work / "cpu-ceiling-result.json")], data, work / "cpu-out-ceiling.jsonl")
         result.update(json.loads((work / "cpu-ceiling-result.json").read_text()))

@@ -3,8 +3,8 @@
 `spec` cold start in a container, and a `write`'s records/s in a container next to the same write
 outside Docker. Prints a Markdown table with each figure's command; writes nothing.
 
-    .venv/bin/python bench/docker_bench.py                 # ~8 min on 2 shared cores (vfs storage)
-    .venv/bin/python bench/docker_bench.py --no-build      # sizes, cold start and write only
+    .venv/bin/python -m bench.docker_bench                 # ~8 min on 2 shared cores (vfs storage)
+    .venv/bin/python -m bench.docker_bench --no-build      # sizes, cold start and write only
 
 Needs a Docker engine and the base image: `bash scripts/docker_env.sh` (as root it installs and
 starts an engine and builds the base stand-in where Docker Hub is unreachable). The write is the
@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 VENV_PY = str(REPO / ".venv" / "bin" / "python")
 CATALOG = REPO / "destination_milvus_zendesk" / "sample_data" / "catalog.json"
 
@@ -122,7 +121,7 @@ def main() -> int:
                  f"{statistics.median(empties):.1f} s; outside Docker: {outside:.1f} s)",
                  f"`time docker run --rm -i --network none {image} spec`"))
 
-    from destination_milvus_zendesk.zendesk_sample import dumps, generate_messages
+    from test_support.zendesk_sample import dumps, generate_messages
 
     with tempfile.TemporaryDirectory(prefix="docker-bench-") as tmp:
         work = Path(tmp)
@@ -160,7 +159,7 @@ def main() -> int:
         rows.append((f"`write`, {records} records (Milvus Lite, local model), records/s",
                      f"container {cr / cs:.0f}/s in the connector ({records / cw:.0f}/s wall clock, startup "
                      f"included); outside Docker {orr / os_:.0f}/s ({records / ow:.0f}/s wall clock)",
-                     f"`docker run --rm -i --network none -v DIR:DIR IMAGE write ...` vs `.venv/bin/python main.py write ...`"))
+                     "`docker run --rm -i --network none -v DIR:DIR IMAGE write ...` vs `.venv/bin/python main.py write ...`"))
 
     print(f"Docker engine {sh(['docker', 'info', '--format', '{{.ServerVersion}} ({{.Driver}} storage)']).stdout.strip()}, "
           f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}\n")

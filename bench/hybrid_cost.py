@@ -1,6 +1,6 @@
 """What the BM25 full-text field costs at 100k rows on Milvus Lite: write time, disk, memory, lookup latency.
 
-    .venv/bin/python bench/hybrid_cost.py [--rows 100000]        (about 3-4 minutes)
+    .venv/bin/python -m bench.hybrid_cost [--rows 100000]        (about 3-4 minutes)
 
 Two collections in two Lite files, built by MilvusStore exactly as the connector creates them, one
 without and one with the BM25 function (`collection_schema(cfg, dim, full_text)`), each filled in its own
@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 BATCH = 2000
 QUERIES = 200
@@ -79,7 +78,7 @@ def _unit(rng) -> list[float]:
 def _batches(rows: int, rng, queries: list[tuple[str, int]]):
     """Rows as the connector writes tickets (text = description + subject), in batches; the first
     QUERIES subjects of tickets with an organization go to `queries`."""
-    from devtools import zendesk_sample as zs
+    from test_support import zendesk_sample as zs
 
     batch = []
     for message in zs.generate_messages(rows, 0, seed=7, state_every=0):
@@ -154,8 +153,9 @@ def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory(prefix="dmz-cost-") as folder:
         for variant in ("dense", "hybrid"):
-            out = subprocess.run([sys.executable, __file__, "--child", variant, "--rows", str(args.rows), "--path",
-                                  os.path.join(folder, f"{variant}.db")], capture_output=True, text=True, check=True)
+            out = subprocess.run([sys.executable, "-m", "bench.hybrid_cost", "--child", variant, "--rows", str(args.rows),
+                                  "--path", os.path.join(folder, f"{variant}.db")],
+                                 capture_output=True, text=True, check=True, cwd=ROOT)
             results[variant] = json.loads(out.stdout.strip().splitlines()[-1])
             print(variant, results[variant], file=sys.stderr)
     print(json.dumps(results, indent=1))

@@ -1,6 +1,6 @@
 """Cold start of a `query` CLI lookup, and the batch mode's throughput (issue 12, finding 6).
 
-    .venv/bin/python bench/query_cli.py [--runs 9] [--before /path/to/an/older/checkout] [--no-docs]
+    .venv/bin/python -m bench.query_cli [--runs 9] [--before /path/to/an/older/checkout] [--no-docs]
 
 1. Syncs the bundled Zendesk sample with the offline local model into a Milvus Lite file (`main.py write`).
 2. Cold start: `python -m destination_milvus_zendesk.query TEXT --org ORG --config ... --json`, each a new
@@ -27,12 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.sections import SECTIONS
+from test_support.sample_sync import SAMPLE, sync_sample
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # devtools/, when run as `python bench/query_cli.py`
-
-from devtools.sample_sync import SAMPLE, sync_sample  # noqa: E402
-
-from bench.sections import SECTIONS  # noqa: E402
 
 START, END = SECTIONS["query-cli"]
 TEXT, ORG = "I was charged twice this month", "360000105148"
@@ -101,7 +99,7 @@ def section(after: dict, before: dict | None, batch_result: dict, before_label: 
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [START, "## Query CLI: cold start and batch mode", "",
-             f"`python bench/query_cli.py` on {when}: {platform.machine()}, {os.cpu_count()} cores, Python "
+             f"`python -m bench.query_cli` on {when}: {platform.machine()}, {os.cpu_count()} cores, Python "
              f"{platform.python_version()}, load average {load:.1f} at the end (the machine is shared: figures vary "
              "by a few hundred ms between runs). The bundled sample synced with the local model (wordllama, 256-d) "
              "into Milvus Lite; each lookup is a new process, timed from spawn to exit (median of "

@@ -1,13 +1,13 @@
 """Retrieval quality of the support form, dense only vs hybrid (dense + BM25), on Milvus Lite.
 
-    .venv/bin/python bench/retrieval_quality.py [--embedders local,fake] [--held-out 8,9,10] [--no-doc]
+    .venv/bin/python -m bench.retrieval_quality [--embedders local,fake] [--held-out 8,9,10] [--no-doc]
 
 For each embedder (wordllama `local`, the hashing `fake` test embedder) and each sample seed, the
 connector syncs the generated Zendesk sample (300 tickets over 8 orgs, 40 articles) into a fresh
 Milvus Lite file (a collection it creates: dense + BM25), then SupportSearch answers every
 evaluation query with each retrieval: dense, hybrid with RRF, hybrid with weighted rankers.
 
-Queries (devtools.zendesk_sample): paraphrased duplicates of unsolved tickets and novel problems
+Queries (test_support.zendesk_sample): paraphrased duplicates of unsolved tickets and novel problems
 (build_eval_queries), keyword-style exact-term cases (error codes, invoice/order numbers, versions,
 vendor and product names) and exact-term decoys whose only matching tickets are in another
 organization or solved (build_exact_term_queries). Decision metrics: a query counts as found when
@@ -35,20 +35,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer
+
+from destination_milvus_zendesk.config import parse_config
+from destination_milvus_zendesk.destination import DestinationMilvusZendesk
+from destination_milvus_zendesk.embedding.factory import create_embedder
+from destination_milvus_zendesk.milvus_store import MilvusStore
+from destination_milvus_zendesk.query import HYBRID_RULES, HYBRID_WEIGHTS, THRESHOLDS, SupportSearch
+from test_support import zendesk_sample as zs
+from test_support.sample_sync import sync_sample
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer  # noqa: E402
-
-from destination_milvus_zendesk.config import parse_config  # noqa: E402
-from destination_milvus_zendesk.destination import DestinationMilvusZendesk  # noqa: E402
-from destination_milvus_zendesk.embedding.factory import create_embedder  # noqa: E402
-from destination_milvus_zendesk.milvus_store import MilvusStore  # noqa: E402
-from destination_milvus_zendesk.query import HYBRID_RULES, HYBRID_WEIGHTS, THRESHOLDS, SupportSearch  # noqa: E402
-from devtools import zendesk_sample as zs  # noqa: E402
-from devtools.sample_sync import sync_sample  # noqa: E402
-
 DOC = ROOT / "docs" / "retrieval_quality.md"
 TUNING_SEED = 7
 STATUSES = ("new", "open", "pending")  # the evaluation sets' definition of an acceptable duplicate
@@ -398,7 +396,7 @@ def _header(held_out: list[int], seconds: float, command: str) -> list[str]:
             f"* Command: `{command}` ({seconds:.0f} s)",
             f"* Machine: {platform.system()} {platform.machine()}, {os.cpu_count()} CPU, Python "
             f"{platform.python_version()}",
-            f"* Data: `devtools.zendesk_sample`, 300 tickets over 8 orgs and 40 articles per seed; seed "
+            f"* Data: `test_support.zendesk_sample`, 300 tickets over 8 orgs and 40 articles per seed; seed "
             f"{TUNING_SEED} fits every rule (k, thresholds, weights), seeds {', '.join(map(str, held_out))} are "
             "held out (never used for fitting, weights or ranker choice).",
             "* Queries per seed: 40 paraphrased duplicates and 20 novel problems (`build_eval_queries`), 40 "
@@ -494,7 +492,7 @@ def _example_lines(example: dict[str, Any] | None) -> list[str]:
         return []
     lines = ["## The issue's example", "",
              f"Organization {EXAMPLE_ORG} on the bundled sample (`destination_milvus_zendesk/sample_data`, synced "
-             "with the local model by `devtools/sample_sync.py`): its unsolved tickets #1246 (pending), #1264 (open) "
+             "with the local model by `test_support/sample_sync.py`): its unsolved tickets #1246 (pending), #1264 (open) "
              "\"Charged twice this month\" and #1268 (new) \"double charge??\" are all the same problem.", "",
              "| text | statuses | retrieval | hit | status | what decided | threshold | likely duplicate? |",
              "|---|---|---|---|---|---|---|---|"]
@@ -540,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the raw report here")
     parser.add_argument("--from-json", help="recompute the report from the raw answers of an earlier --json run")
     args = parser.parse_args(argv)
-    command = ".venv/bin/python bench/retrieval_quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = ".venv/bin/python -m bench.retrieval_quality " + " ".join(argv if argv is not None else sys.argv[1:])
     held_out = [int(s) for s in args.held_out.split(",") if s]
     started = time.perf_counter()
     if args.from_json:

@@ -1,14 +1,14 @@
 #!/usr/bin/env python
 """Throughput, embedding cost, memory and lookup latency of the connector, measured side by side.
 
-    python bench/run.py            # full run (~10-15 min), writes docs/benchmarks.md
-    python bench/run.py --quick    # smaller sizes (~3-4 min), prints the table only (--docs to write it)
+    python -m bench.run            # full run (~10-15 min), writes docs/benchmarks.md
+    python -m bench.run --quick    # smaller sizes (~3-4 min), prints the table only (--docs to write it)
 
 Needs only the repository and the venv `scripts/setup.sh --test` creates (the Milvus 2.3.5 server
 wheel included). A Milvus server already answering on 127.0.0.1:19530 (root:Milvus) is used and
-left running; otherwise one is started with devtools.milvus_server.MilvusServer and stopped at the
+left running; otherwise one is started with test_support.milvus_server.MilvusServer and stopped at the
 end. Embeddings are either `fake` (deterministic, in-process, no network) or served by the local
-OpenAI-compatible server devtools/fake_openai.py (latency, tokens-per-minute limit, token counter).
+OpenAI-compatible server test_support/fake_openai.py (latency, tokens-per-minute limit, token counter).
 Every measurement runs in a fresh interpreter (bench/worker.py); the raw baseline and the connector
 alternate, and each side's best of the repetitions is kept (the machine may be shared).
 """
@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,14 +30,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bench.sections import kept_sections, write_section
+from test_support.milvus_server import ROOT_TOKEN, MilvusServer, check_server, pids_listening_on, port_in_use
 
-from bench.sections import kept_sections, write_section  # noqa: E402
-from devtools.milvus_server import ROOT_TOKEN, MilvusServer, check_server, pids_listening_on, port_in_use  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 PY = sys.executable
-WORKER = str(REPO / "bench" / "worker.py")
+WORKER = ["-m", "bench.worker"]  # a fresh interpreter per measurement; PYTHONPATH names the repository
 SERVER_URI = "http://127.0.0.1:19530"
 BENCH_KEY = "sk-bench-0123456789"
 TEXT_FIELDS = ["body", "title", "description", "subject"]
@@ -83,7 +81,7 @@ class Server:
                 time.sleep(2)
             log("using the Milvus server already running at 127.0.0.1:19530 (left running)")
         else:
-            log("no Milvus server running: starting one (devtools.milvus_server)")
+            log("no Milvus server running: starting one (test_support.milvus_server)")
             self.started = MilvusServer(auth=True, start_timeout=240, reuse_existing=False).start()
         return self
 
@@ -101,10 +99,10 @@ class Server:
 
 
 class FakeOpenAI:
-    """devtools/fake_openai.py in its own process (its vector math must not share our GIL)."""
+    """test_support/fake_openai.py in its own process (its vector math must not share our GIL)."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([PY, "-m", "devtools.fake_openai", "--port", "0", "--api-key", BENCH_KEY],
+        self.proc = subprocess.Popen([PY, "-m", "test_support.fake_openai", "--port", "0", "--api-key", BENCH_KEY],
                                      cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline().strip()
         if not line.startswith("listening on "):
@@ -159,7 +157,7 @@ def machine() -> dict[str, Any]:
 
 def generate(path: Path, tickets: int, articles: int, *, mode: str = "initial", orgs: int = 8,
              state_every: int = 1000) -> Path:
-    from devtools.zendesk_sample import dumps, generate_messages
+    from test_support.zendesk_sample import dumps, generate_messages
 
     if not path.exists():
         with open(path, "w", encoding="utf-8") as fh:
@@ -225,7 +223,7 @@ class Runner:
         with open(out, "wb") as stdout, open(err, "wb") as stderr, \
                 (open(stdin, "rb") if stdin else open(os.devnull, "rb")) as fh_in:
             env = {**os.environ, "PYTHONPATH": str(REPO), "BENCH_SERVER_PID": str(self.server.pid or "")}
-            proc = subprocess.run([PY, WORKER, *args, "--result", str(result)], stdin=fh_in, stdout=stdout,
+            proc = subprocess.run([PY, *WORKER, *args, "--result", str(result)], stdin=fh_in, stdout=stdout,
                                   stderr=stderr, env=env, cwd=self.work, timeout=timeout)
         wall = time.perf_counter() - t0
         if proc.returncode != 0 or not result.exists():
@@ -555,7 +553,7 @@ def render(r: dict[str, Any], s: dict, mode: str, command: str) -> str:
                                                f"{b['raw_server_cpu_s']} s" if backend == "server"
                                                and b["raw_server_cpu_s"] else ""))
     t2 = r["t2"]
-    lines += ["", f"2. **Concurrent embedding.** devtools/fake_openai.py in its own process, 150 ms per request; "
+    lines += ["", f"2. **Concurrent embedding.** test_support/fake_openai.py in its own process, 150 ms per request; "
               f"{s['conc_tickets']} tickets into the server; `embedding_batch_size` {s['conc_batch']} for every run "
               "(so that embedding latency, not Milvus, bounds the slow run); only `embedding_concurrency` differs. "
               + "; ".join(f"concurrency {c}: {t2[c]['rows_s']:.1f} rows/s in {t2[c]['elapsed_s']:.1f} s, "
@@ -631,7 +629,7 @@ def cpu_main(docs: bool = False) -> int:
 
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="dmz-bench-cpu-"))
-    from devtools.zendesk_sample import configured_catalog
+    from test_support.zendesk_sample import configured_catalog
 
     catalog = write_json(work / "catalog.json", configured_catalog("append_dedup"))
     results: dict[str, Any] = {"machine": machine(),
@@ -649,7 +647,7 @@ def cpu_main(docs: bool = False) -> int:
     print(f"load average {results['machine']['load_avg_start'][0]:.1f} -> {results['load_avg_end'][0]:.1f}; "
           f"total {results['total_s']:.0f} s; details in {work / 'results.json'}")
     if docs:
-        print(f"wrote {write_section('cpu', render(results, 'python bench/run.py --only cpu --docs'))}")
+        print(f"wrote {write_section('cpu', render(results, 'python -m bench.run --only cpu --docs'))}")
     return 0
 
 
@@ -664,7 +662,7 @@ def main() -> int:
     if args.render:
         results = json.loads(Path(args.render).read_text(), object_hook=_int_keys)
         s = SIZES[results["mode"]]
-        command = "python bench/run.py" + (" --quick" if results["mode"] == "quick" else "")
+        command = "python -m bench.run" + (" --quick" if results["mode"] == "quick" else "")
         write_benchmarks(render(results, s, results["mode"], command))
         return 0
     mode = "quick" if args.quick else "full"
@@ -677,7 +675,7 @@ def main() -> int:
     results: dict[str, Any] = {"machine": machine(), "mode": mode,
                                "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     log(f"work dir {work}; {mode} sizes {s}")
-    from devtools.zendesk_sample import configured_catalog
+    from test_support.zendesk_sample import configured_catalog
 
     catalog = write_json(work / "catalog.json", configured_catalog("append_dedup"))
     fake = None
@@ -706,7 +704,7 @@ def main() -> int:
     if only != {"t1", "t2", "t3", "t4", "t5", "t6"}:
         print(json.dumps(results, indent=1, default=str))
         return 0
-    command = "python bench/run.py" + (" --quick" if args.quick else "")
+    command = "python -m bench.run" + (" --quick" if args.quick else "")
     rows = table(results, s)
     width = max(len(r[0]) for r in rows)
     print(f"\n{'target':<{width}}  {'ratio/value':>14}  {'goal':>19}  status   measured")

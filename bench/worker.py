@@ -29,7 +29,6 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def _maxrss_mb() -> float:
@@ -71,7 +70,7 @@ def _fresh_collection(cfg, dimensions: int = 1536, *, tutorial: bool = False) ->
     """Drop and create the collection exactly as the connector creates it (same schema and indexes),
     or (`tutorial`) as the tutorial makes it by hand: auto-id key, vector, dynamic fields."""
     from destination_milvus_zendesk.milvus_store import MilvusStore
-    from devtools.tutorial_collection import create_tutorial_collection
+    from test_support.tutorial_collection import create_tutorial_collection
 
     store = MilvusStore(cfg.indexing)
     store.connect(create=True)
@@ -260,7 +259,7 @@ def cmd_query(args: argparse.Namespace) -> None:
     from destination_milvus_zendesk.embedding.factory import create_embedder
     from destination_milvus_zendesk.milvus_store import MilvusStore
     from destination_milvus_zendesk.query import SupportSearch
-    from devtools.zendesk_sample import build_eval_queries
+    from test_support.zendesk_sample import build_eval_queries
 
     cfg = _config(args.config)
     store = MilvusStore(cfg.indexing)

@@ -21,11 +21,9 @@ from typing import Any
 import orjson
 
 from .config import ProcessingConfig
+from .schema import BOOKKEEPING_PREFIX
 
 CDC_DELETED_FIELD = "_ab_cdc_deleted_at"
-STREAM_FIELD = "_ab_stream"
-RECORD_ID_FIELD = "_ab_record_id"
-BOOKKEEPING_PREFIX = "_ab_"
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1  # integers Milvus JSON fields hold
 MAX_RECORD_ID_BYTES = 2000  # connector-created collections store _ab_record_id as VARCHAR(2048)
 MAX_NAME_LENGTH = 255  # Milvus field-name limit

@@ -2,7 +2,7 @@
 filters (a row without a write id or tag counts as "other"), and a log of the calls it received.
 
 The unit tests and the benchmark's capture run the real writer against it; nothing in the writer
-knows it is not Milvus. It lives in the package (not devtools) next to the protocol it implements,
+knows it is not Milvus. It lives in the package (not test_support) next to the protocol it implements,
 so the import-boundary and complexity checks cover it and bench/ needs no test code.
 """
 

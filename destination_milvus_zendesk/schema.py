@@ -15,6 +15,7 @@ MODEL_PROPERTY = "dmz.embedding_model"  # collection property recording the embe
 # primary key (random keys) writes into it. Absent (hand-made collections): the writer never relies on it.
 KEYED_PROPERTY = "dmz.keyed_rows"
 COLUMNS_PROPERTY = "dmz.metadata_columns"  # the typed filter columns (milvus_store.METADATA_COLUMNS)
+BOOKKEEPING_PREFIX = "_ab_"  # every bookkeeping field's; a record field stored under such a name is renamed
 STREAM = "_ab_stream"
 RECORD_ID = "_ab_record_id"
 CHUNK = "_ab_chunk"

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 import pytest
 
-from .conftest import SECRETS, Run
+from .helpers import SECRETS, Run
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE = os.environ.get("DMZ_TEST_IMAGE", "airbyte/destination-milvus-zendesk:dev")

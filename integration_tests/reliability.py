@@ -27,13 +27,12 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-import pytest
 
 from destination_milvus_zendesk.chunking import Chunker
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.documents import DocumentBuilder
 
-from .conftest import REPO, SECRETS, Backend
+from .helpers import REPO, SECRETS, Backend
 
 PROTOCOL_TYPES = {"LOG", "SPEC", "CONNECTION_STATUS", "STATE", "TRACE", "CONTROL"}
 RESERVED = {"id", "vector", "text", "_ab_stream", "_ab_record_id"}  # fields of a connector-created collection
@@ -170,10 +169,8 @@ def state_seq(state: dict[str, Any]) -> int:
 _LIVE: list["LiveRun"] = []
 
 
-@pytest.fixture(autouse=True)
-def kill_leftover_runs():
-    """Import into a test module: a failed test never leaves a connector process behind."""
-    yield
+def kill_leftover_runs() -> None:
+    """After each test (conftest.py): a failed test never leaves a connector process behind."""
     while _LIVE:
         run = _LIVE.pop()
         if run.proc.poll() is None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import TEST_OPENAI_KEY, create_tutorial_collection, make_config, run_connector
+from test_support.tutorial_collection import create_tutorial_collection
+
+from .helpers import TEST_OPENAI_KEY, make_config, run_connector
 
 
 def status(run):
@@ -82,7 +84,7 @@ def test_model_recorded_on_the_collection_is_enforced(backend, collection_name, 
 
 @pytest.mark.server
 def test_bad_credentials_on_the_server(milvus_server, collection_name, tmp_path):
-    from .conftest import Backend
+    from .helpers import Backend
 
     backend = Backend("server", milvus_server.uri, {"mode": "username_password", "username": "root",
                                                     "password": "Wrong-PW-secret"}, None)
@@ -95,7 +97,7 @@ def test_bad_credentials_on_the_server(milvus_server, collection_name, tmp_path)
 
 @pytest.mark.server
 def test_missing_database_on_the_server(milvus_server, server_token, collection_name, tmp_path):
-    from .conftest import Backend
+    from .helpers import Backend
 
     backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
     config = make_config(backend, collection_name, indexing={"db": "no_such_db"})
@@ -106,7 +108,7 @@ def test_missing_database_on_the_server(milvus_server, server_token, collection_
 def test_unreachable_host_fails_fast(tmp_path, collection_name):
     import time
 
-    from .conftest import Backend
+    from .helpers import Backend
 
     backend = Backend("server", "http://127.0.0.1:1", {"mode": "no_auth"}, None)
     started = time.monotonic()

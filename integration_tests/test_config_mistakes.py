@@ -17,7 +17,7 @@ import pytest
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.errors import ConfigError
 
-from .conftest import REPO, run_connector
+from .helpers import REPO, run_connector
 
 LITE = {"processing": {"chunk_size": 1000, "text_fields": ["body", "title", "description", "subject"]},
         "embedding": {"mode": "fake"}}

@@ -18,10 +18,10 @@ import time
 import pytest
 from pymilvus import MilvusClient
 
-from devtools.zendesk_sample import configured_catalog, generate_messages
+from test_support.zendesk_sample import configured_catalog, generate_messages
 
-from .conftest import complete, make_config
-from .reliability import (LiveRun, Oracle, assert_exact, encode, figure, kill_leftover_runs,  # noqa: F401
+from .helpers import complete, make_config
+from .reliability import (LiveRun, Oracle, assert_exact, encode, figure,
                           note, numbered_states, state_seq, stored_rows)
 
 STATE_EVERY = 25
@@ -159,7 +159,7 @@ def crash_and_resume(backend, name, tmp_path, *, n_tickets, n_articles, kills, s
 
 @pytest.mark.server
 def test_kill9_and_resume_on_the_server(milvus_server, server_token, tmp_path, collection_name):
-    from .conftest import Backend
+    from .helpers import Backend
 
     backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
     try:
@@ -172,7 +172,7 @@ def test_kill9_and_resume_on_the_server(milvus_server, server_token, tmp_path, c
 
 @pytest.mark.slow
 def test_kill9_and_resume_on_milvus_lite(tmp_path, collection_name):
-    from .conftest import Backend
+    from .helpers import Backend
 
     backend = Backend("lite", str(tmp_path / "milvus.db"), {"mode": "no_auth"}, None)
     assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=1000, n_articles=30, kills=10,

@@ -33,10 +33,10 @@ import pytest
 import yaml
 from pymilvus import MilvusClient
 
-from .conftest import SECRETS, TEST_OPENAI_KEY, Backend
+from .acceptance_configs import GENERATED, INVALID_CONFIG_MESSAGES
 from .docker_image import ROOTLESS, Run, docker_run, mount_same_path, platform_volume, require_image
+from .helpers import SECRETS, TEST_OPENAI_KEY, Backend
 from .reliability import Oracle, assert_exact, stored_rows
-from .test_standard_suite import GENERATED, INVALID_CONFIG_MESSAGES
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "destination_milvus_zendesk" / "sample_data"

@@ -19,8 +19,8 @@ import uuid
 import openai
 import pytest
 
-from .conftest import TEST_OPENAI_KEY, Backend, make_config
-from .reliability import (LiveRun, Oracle, assert_exact, encode, figure, kill_leftover_runs,  # noqa: F401
+from .helpers import TEST_OPENAI_KEY, Backend, make_config
+from .reliability import (LiveRun, Oracle, assert_exact, encode, figure,
                           numbered_states, state_seq, stored_rows)
 
 LONG = "\n\n".join(f"Step {k}: open Settings, then Billing, then Export; the CSV export retries at {k}% "

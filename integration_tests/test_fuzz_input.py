@@ -28,9 +28,9 @@ from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, FailureType, 
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk
 from destination_milvus_zendesk.errors import ConnectorError
 
-from .conftest import Backend, make_config
 from .fuzz_cases import Case, Generator, record
-from .reliability import (LiveRun, Oracle, assert_exact, figure, kill_leftover_runs, note,  # noqa: F401
+from .helpers import Backend, make_config
+from .reliability import (LiveRun, Oracle, assert_exact, figure, note,
                           stored_rows)
 
 SEED = 20240611

@@ -12,7 +12,7 @@ import pytest
 
 from destination_milvus_zendesk import query
 
-from .conftest import REPO, catalog, make_config, record, run_connector
+from .helpers import REPO, catalog, make_config, record, run_connector
 
 ERROR_CODE = "ERR_LEDGER_4711"
 TICKETS = [
@@ -55,7 +55,7 @@ def check_message(config, tmp_path):
 
 
 def test_lite_collection_gets_bm25_and_lookups_are_hybrid(tmp_path):
-    from .conftest import Backend
+    from .helpers import Backend
 
     backend = Backend("lite", str(tmp_path / "hybrid.db"), {"mode": "no_auth"}, None)
     config = sync(backend, "zendesk", tmp_path)
@@ -88,7 +88,7 @@ def test_lite_collection_gets_bm25_and_lookups_are_hybrid(tmp_path):
 
 def test_lite_collection_without_full_text_when_switched_off(tmp_path):
     """`indexing.full_text_search: false`: the BM25 field costs memory; a user may want dense only."""
-    from .conftest import Backend
+    from .helpers import Backend
 
     backend = Backend("lite", str(tmp_path / "dense.db"), {"mode": "no_auth"}, None)
     config = sync(backend, "zendesk", tmp_path, full_text_search=False)
@@ -101,7 +101,7 @@ def test_lite_collection_without_full_text_when_switched_off(tmp_path):
 
 def test_server_2_3_has_no_bm25_so_the_collection_is_dense_and_says_so(tmp_path, milvus_server, server_token,
                                                                        collection_name):
-    from .conftest import Backend
+    from .helpers import Backend
 
     backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
     try:

@@ -6,8 +6,8 @@ server is started again on the SAME data dir and port, and the rest is fed. The 
 completes with exactly the expected rows, or fails with a clear transient/system TRACE error; in both
 cases every record before the last echoed STATE is stored, and a resumed sync ends exact.
 
-The restart goes through devtools.milvus_server: the session's own server (CI) via its
-MilvusServer handle, or a server started with `python -m devtools.milvus_server start` (a developer
+The restart goes through test_support.milvus_server: the session's own server (CI) via its
+MilvusServer handle, or a server started with `python -m test_support.milvus_server start` (a developer
 machine) via that CLI's state file. Other tests sharing the server see a brief outage.
 """
 
@@ -18,11 +18,11 @@ import time
 
 import pytest
 
-from devtools.zendesk_sample import configured_catalog, generate_messages
-from devtools import milvus_server as ms
+from test_support.zendesk_sample import configured_catalog, generate_messages
+from test_support import milvus_server as ms
 
-from .conftest import Backend, make_config
-from .reliability import (LiveRun, Oracle, assert_exact, encode, figure, kill_leftover_runs,  # noqa: F401
+from .helpers import Backend, make_config
+from .reliability import (LiveRun, Oracle, assert_exact, encode, figure,
                           note, numbered_states, state_seq, stored_rows)
 
 SECTION = "milvus_restart"
@@ -44,7 +44,7 @@ class Restarter:
                     and state.get("standalone_pid") in pids and not os.environ.get("DMZ_MILVUS_URI")):
                 self.mode, self.daemon = "daemon", state
             else:
-                pytest.skip("the Milvus server was not started by devtools.milvus_server: cannot restart it")
+                pytest.skip("the Milvus server was not started by test_support.milvus_server: cannot restart it")
         self.down = False
 
     def stop(self) -> float:

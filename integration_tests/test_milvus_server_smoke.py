@@ -1,10 +1,10 @@
-"""Smoke test for the real Milvus 2.3.5 server started by devtools.milvus_server (auth on).
+"""Smoke test for the real Milvus 2.3.5 server started by test_support.milvus_server (auth on).
 
 Uses the session fixture ``milvus_server`` when integration_tests/conftest.py provides it
-(see ``devtools.milvus_server.milvus_server_fixture``); otherwise starts/stops its own server
+(see ``test_support.milvus_server.milvus_server_fixture``); otherwise starts/stops its own server
 for this module.
 
-    /work/venv/bin/python -m pytest integration_tests/test_milvus_server_smoke.py -m server -v
+    .venv/bin/python -m pytest integration_tests/test_milvus_server_smoke.py -m server -v
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from devtools.milvus_server import MilvusServer, describe_connection_error
+from test_support.milvus_server import MilvusServer, describe_connection_error
 
 pytestmark = pytest.mark.server
 

@@ -9,7 +9,7 @@ from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.errors import ConfigError, ServiceError
 from destination_milvus_zendesk.milvus_store import MilvusStore
 
-from .conftest import make_config
+from .helpers import make_config
 
 
 def _store(backend, collection: str, **indexing) -> MilvusStore:
@@ -86,7 +86,7 @@ def test_describe_is_a_pure_read_then_repair_and_load_are_separate_steps(backend
 
 def test_load_without_a_vector_index_is_a_config_error_unless_the_connector_may_repair(milvus_server, server_token,
                                                                                         collection_name):
-    from .conftest import Backend
+    from .helpers import Backend
 
     backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
     _interrupted_creation(backend, collection_name)

@@ -15,7 +15,7 @@ import pytest
 from airbyte_cdk.models import (AirbyteMessage, AirbyteMessageSerializer, FailureType, Status, TraceType,
                                 Type)
 
-from .conftest import Run, catalog, make_config, record, run_connector, state
+from .helpers import Run, catalog, make_config, record, run_connector, state
 
 SAMPLE = Path(__file__).resolve().parent.parent / "destination_milvus_zendesk" / "sample_data"
 
@@ -157,6 +157,6 @@ def test_bad_command_line_prints_nothing_on_stdout(tmp_path):
 
 
 def _lite(tmp_path):
-    from .conftest import Backend
+    from .helpers import Backend
 
     return Backend("lite", str(tmp_path / "milvus.db"), {"mode": "no_auth"}, None)

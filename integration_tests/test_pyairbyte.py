@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Backend, rows
+from .helpers import Backend, rows
 
 REPO = Path(__file__).resolve().parent.parent
 PYAIRBYTE_PYTHON = Path(os.environ.get("DMZ_PYAIRBYTE_PYTHON", REPO / ".venv-pyairbyte" / "bin" / "python"))

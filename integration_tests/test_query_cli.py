@@ -20,7 +20,7 @@ from destination_milvus_zendesk import query
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.errors import ConfigError
 from destination_milvus_zendesk.milvus_store import MilvusStore
-from devtools.sample_sync import SAMPLE, sync_sample
+from test_support.sample_sync import SAMPLE, sync_sample
 
 REPO = Path(__file__).resolve().parents[1]
 DOUBLE_CHARGE = "I was charged twice this month"

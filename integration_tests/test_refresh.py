@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from devtools.zendesk_sample import configured_catalog, generate_messages
+from test_support.tutorial_collection import create_tutorial_collection
+from test_support.zendesk_sample import configured_catalog, generate_messages
 
-from .conftest import (REPO, create_tutorial_collection, make_config, record, run_connector, state,  # noqa: F401
-                       stream_status)
-from .reliability import (LiveRun, Oracle, assert_exact, encode, kill_leftover_runs,  # noqa: F401
+from .helpers import REPO, make_config, record, run_connector, state, stream_status
+from .reliability import (LiveRun, Oracle, assert_exact, encode,
                           numbered_states, secrets_in, state_seq, stored_rows)
 
 PYAIRBYTE_PYTHON = REPO / ".venv-pyairbyte" / "bin" / "python"
@@ -266,7 +266,7 @@ def test_real_pyairbyte_replace_and_append(strategy, counts, expected, tmp_path)
     replace ends with the second write's records only; append keeps both writes' rows."""
     import sys
 
-    from .conftest import Backend, rows
+    from .helpers import Backend, rows
 
     if not PYAIRBYTE_PYTHON.exists():
         pytest.skip("no .venv-pyairbyte: run scripts/setup.sh --test")

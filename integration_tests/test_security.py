@@ -35,7 +35,7 @@ from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.milvus_store import MilvusStore
 from destination_milvus_zendesk.query import QueryInputError, SupportSearch
 
-from .conftest import REPO, TEST_OPENAI_KEY, Backend, make_config, record, run_connector, state
+from .helpers import REPO, TEST_OPENAI_KEY, Backend, make_config, record, run_connector, state
 from .reliability import figure, scan_secrets
 
 SECTION = "security"
@@ -73,7 +73,7 @@ def test_no_secret_leaks_when_credentials_are_wrong(milvus_server, server_token,
     runs.append(("check", run_connector("check", tmp_path, make_config(wrong_password, collection_name))))
     wrong_token = Backend("server", milvus_server.uri, {"mode": "token", "token": WRONG_TOKEN}, None)
     messages = [record("tickets", {"id": 1, "subject": "s", "description": "d"}), state("tickets", 1)]
-    from .conftest import catalog
+    from .helpers import catalog
 
     runs.append(("write", run_connector("write", tmp_path, make_config(wrong_token, collection_name, create=True),
                                         catalog(), messages)))
@@ -115,7 +115,7 @@ def test_query_filters_cannot_be_injected(tmp_path):
                                   "organization_id": 1 + i % 2}) for i in range(1, 7)]
     tickets.append(record("tickets", {"id": 99, "subject": 'Quote "loop" \\ it\'s', "description": text + ' "" \'',
                                       "status": "new", "organization_id": 7}))
-    from .conftest import catalog
+    from .helpers import catalog
 
     assert run_connector("write", tmp_path, config, catalog(), tickets + [state("tickets", 1)]).returncode == 0
     search = SupportSearch(_store(config), FakeEmbedder(), family="fake")
@@ -344,7 +344,7 @@ def test_check_and_write_end_in_bounded_time(target, black_hole, tmp_path, colle
         backend = Backend("server", f"http://127.0.0.1:{port}", {"mode": "token", "token": WRONG_TOKEN}, None)
         config = make_config(backend, collection_name, create=True, indexing={"timeout_seconds": timeout})
         bound = 40
-    from .conftest import catalog
+    from .helpers import catalog
 
     started = time.monotonic()
     check = run_connector("check", tmp_path, config, timeout=120)

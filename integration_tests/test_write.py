@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import catalog, complete, create_tutorial_collection, make_config, record, rows, run_connector, state
+from test_support.tutorial_collection import create_tutorial_collection
+
+from .helpers import catalog, complete, make_config, record, rows, run_connector, state
 
 LONG = "\n\n".join(f"Paragraph {i}: the export job stalls at {i}% when the CSV contains quoted newlines. " * 6
                    for i in range(40))  # several 1000-token chunks
@@ -125,7 +127,7 @@ def test_tutorial_support_form_queries_run_unchanged(backend, collection_name, o
     assert run_connector("write", tmp_path, config, catalog(), msgs).returncode == 0
     import openai as openai_sdk
 
-    from .conftest import TEST_OPENAI_KEY
+    from .helpers import TEST_OPENAI_KEY
     embedding = openai_sdk.OpenAI(api_key=TEST_OPENAI_KEY, base_url=openai_stub.base_url).embeddings.create(
         input="description: SSO login keeps looping back\nsubject: Login loop", model="text-embedding-ada-002"
     ).data[0].embedding
@@ -145,7 +147,7 @@ def test_tutorial_support_form_queries_run_unchanged(backend, collection_name, o
 
 def test_an_id_sent_as_integral_float_then_as_int_is_one_record(collection_name, tmp_path):
     """The Zendesk source's user_fields/topics/audit_logs streams emit integer ids as floats."""
-    from .conftest import Backend
+    from .helpers import Backend
 
     lite = Backend("lite", str(tmp_path / "milvus.db"), {"mode": "no_auth"}, None)
     config = make_config(lite, collection_name, create=True)
@@ -166,7 +168,7 @@ def test_an_id_sent_as_integral_float_then_as_int_is_one_record(collection_name,
 def test_a_ticket_without_organization_is_not_found_as_organization_0(collection_name, tmp_path):
     from destination_milvus_zendesk.milvus_store import NO_ORGANIZATION_ID
 
-    from .conftest import Backend
+    from .helpers import Backend
 
     lite = Backend("lite", str(tmp_path / "milvus.db"), {"mode": "no_auth"}, None)
     config = make_config(lite, collection_name, create=True)

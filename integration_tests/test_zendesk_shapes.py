@@ -21,12 +21,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from devtools import zendesk_sample as zs
-from devtools.zendesk_schemas import SchemasMissing, load_schemas
+from test_support import zendesk_sample as zs
+from test_support.zendesk_schemas import SchemasMissing, load_schemas
 from destination_milvus_zendesk.documents import MAX_METADATA_BYTES, MAX_VALUE_CHARS
 from destination_milvus_zendesk.milvus_store import literal
 
-from .conftest import catalog, make_config, record, rows, run_connector, state
+from .helpers import catalog, make_config, record, rows, run_connector, state
 
 UNICODE = "Ünïcödé — 日本語のチケット 🚀𝄞 «quotes» \"double\" 'single' \\backslash\\ tab\tnl"
 BIG_ID = 4_400_000_123_456  # Zendesk ids are 13-14 digits

@@ -7,7 +7,7 @@
    from a small built-in set.
 2. Starts `streamlit run destination_milvus_zendesk/support_form.py` headless (and a second one whose
    Milvus is down), from the repository, so .streamlit/config.toml applies.
-3. Drives headless Chromium over the DevTools protocol (devtools/browser.py): opens `/?org=<org>`,
+3. Drives headless Chromium over the DevTools protocol (test_support/browser.py): opens `/?org=<org>`,
    types into "Describe the problem", clicks "Look up" with real mouse events, waits for the answer and
    saves, next to `<out>`:
    `<out>` (desktop, a duplicate: the main screenshot), `<stem>_articles.png` (articles only),
@@ -39,7 +39,7 @@ from airbyte_cdk.models import (AirbyteMessage, AirbyteMessageSerializer, Airbyt
 from destination_milvus_zendesk.config import parse_config  # noqa: E402
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk  # noqa: E402
 from destination_milvus_zendesk.query import SupportSearch  # noqa: E402
-from devtools.browser import (DESKTOP, PHONE, Browser, chromium_path, open_form, streamlit_form,  # noqa: E402
+from test_support.browser import (DESKTOP, PHONE, Browser, chromium_path, open_form, streamlit_form,  # noqa: E402
                               submit_case)
 
 APP = ROOT / "destination_milvus_zendesk" / "support_form.py"

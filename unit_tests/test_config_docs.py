@@ -4,7 +4,6 @@ the anchors the README links exist, and every troubleshooting message is still o
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -102,9 +101,3 @@ def test_every_check_failure_is_documented(doc):
                         "Could not open Milvus Lite database", "Milvus refused", "Milvus kept failing"):
         assert distinctive in source, f"{distinctive!r} is no longer in the code: update this test and the doc"
         assert distinctive in section, f"{distinctive!r} has no troubleshooting entry"
-
-
-def test_cli_prints_the_table():
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_config_docs.py")], capture_output=True,
-                         text=True, check=True, cwd=ROOT).stdout
-    assert out.strip() == gen_config_docs.table()

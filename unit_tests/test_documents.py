@@ -41,6 +41,17 @@ def test_illegal_names_bookkeeping_collisions_and_mappings():
     assert doc.metadata == {"a_b_c": 1, "_9lives": 2, "__ab_stream": "spoof", "_vector": [1], "new": 3}
 
 
+def test_no_record_field_can_take_a_bookkeeping_fields_name():
+    """Renaming `_ab_*` record fields protects the writer's own fields only if each of them has the prefix."""
+    from destination_milvus_zendesk import schema
+
+    bookkeeping = [schema.STREAM, schema.RECORD_ID, schema.CHUNK, schema.TEXT_HASH, schema.WRITE_ID,
+                   schema.GENERATION]
+    assert all(name.startswith(schema.BOOKKEEPING_PREFIX) for name in bookkeeping)
+    doc = builder().build("s", {name: "spoof" for name in bookkeeping}, None)
+    assert not set(doc.metadata) & set(bookkeeping) and len(doc.metadata) == len(bookkeeping)
+
+
 def test_paths_and_wildcards():
     data = {"via": {"channel": "web"}, "comments": [{"body": "a"}, {"body": "b"}]}
     assert select_path(data, "via.channel") == ["web"]

@@ -9,7 +9,7 @@ import pytest
 from destination_milvus_zendesk import documents
 from destination_milvus_zendesk.config import ProcessingConfig
 from destination_milvus_zendesk.documents import DocumentBuilder
-from devtools.zendesk_sample import generate_messages
+from test_support.zendesk_sample import generate_messages
 
 
 def nested(depth: int) -> dict:

@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 
 from destination_milvus_zendesk.config import parse_config
+from destination_milvus_zendesk.embedding import openai_api
 from destination_milvus_zendesk.embedding.base import validate_vectors
 from destination_milvus_zendesk.embedding.factory import create_embedder
 from destination_milvus_zendesk.errors import ConfigError, ServiceError, TransientError
-from devtools.fake_openai import FakeOpenAIServer
 
-KEY = "sk-unit-SECRET-42"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeOpenAIServer(api_key=KEY) as srv:
-        yield srv
+from .helpers import FAKE_OPENAI_KEY as KEY
 
 
-@pytest.fixture
-def stub(server):
-    server.clear_faults()
-    server.reset_stats()
-    server.set(latency_s=0.0, tokens_per_minute=None)
-    return server
+@pytest.fixture(autouse=True)
+def slept(monkeypatch) -> list[float]:
+    """The embedder's waits (back-off, pacing), recorded on a virtual clock instead of slept: what
+    the retry policy waits is asserted, not timed."""
+    waits: list[float] = []
+    clock = SimpleNamespace(monotonic=lambda: time.monotonic() + sum(waits), sleep=waits.append)
+    monkeypatch.setattr(openai_api, "time", clock)
+    return waits
 
 
 def embedder(stub, *, retries=3, timeout=5.0, mode="openai_compatible", key=KEY, **embedding):
@@ -57,11 +54,10 @@ def test_ada_002_refuses_other_dimensions(stub):
         embedder(stub, mode="openai", dimensions=512)
 
 
-def test_rate_limit_is_retried_honouring_retry_after(stub):
+def test_rate_limit_is_retried_honouring_retry_after(stub, slept):
     stub.inject({"kind": "status", "status": 429, "retry_after": 0.4})
-    started = time.monotonic()
     assert len(embedder(stub).embed(["x"])) == 1
-    assert time.monotonic() - started >= 0.4
+    assert len(slept) == 1 and 0.4 <= slept[0] <= 0.44  # Retry-After, plus at most 10% jitter
     assert stub.stats()["requests"] == 2
 
 
@@ -77,10 +73,11 @@ def test_timeouts_are_retried(stub):
     assert len(embedder(stub, timeout=1.0).embed(["x"])) == 1
 
 
-def test_retries_are_bounded_then_transient_error(stub):
+def test_retries_are_bounded_then_transient_error(stub, slept):
     stub.inject(*([503] * 5))
     with pytest.raises(TransientError, match="after 3 attempts"):
         embedder(stub, retries=2).embed(["x"])
+    assert len(slept) == 2 and 0.5 <= slept[0] <= 0.55 and 1.0 <= slept[1] <= 1.1  # exponential back-off
 
 
 @pytest.mark.parametrize("status", [401, 403])

@@ -5,24 +5,18 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import openai
 import pytest
 
 from destination_milvus_zendesk.embedding.hashing import feature_hash_embeddings
-from devtools.fake_openai import FakeOpenAIServer, count_tokens
+from test_support.fake_openai import FakeOpenAIServer, count_tokens
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-test-0123456789"
 MODEL = "text-embedding-3-small"
 
@@ -371,24 +365,3 @@ def test_http_control_and_stats_endpoints(srv, client):
     assert status == 400 and not body["ok"]
     status, _, body = _http("POST", srv.url + "/v1/chat/completions", {})
     assert status == 404 and "Invalid URL" in body["error"]["message"]
-
-
-def test_cli_prints_port_and_stops_on_sigterm():
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devtools.fake_openai", "--port", "0", "--latency", "0.01", "--api-key", "sk-cli"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("listening on http://127.0.0.1:") and line.endswith("/v1")
-        base_url = line.split("listening on ", 1)[1]
-        c = openai.OpenAI(api_key="sk-cli", base_url=base_url, max_retries=0)
-        assert len(c.embeddings.create(model=MODEL, input="cli").data[0].embedding) == 1536
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
-        assert '"successful_requests": 1' in proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()

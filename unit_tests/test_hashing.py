@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+import hashlib
 
 import numpy as np
 import pytest
@@ -17,7 +13,6 @@ from destination_milvus_zendesk.embedding.hashing import (
     feature_hash_matrix,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 TEXTS = [
     "My printer is broken and shows error E42",
@@ -102,20 +97,13 @@ def test_batch_equals_individual_and_matrix_equals_lists():
     assert np.frombuffer(mat.astype("<f4").tobytes(), dtype="<f4").reshape(1200, 64).tolist() == batch
 
 
-def test_deterministic_across_processes():
-    code = (
-        "import json,sys\n"
-        "from destination_milvus_zendesk.embedding.hashing import feature_hash_embeddings\n"
-        "print(json.dumps(feature_hash_embeddings(json.loads(sys.argv[1]), 96)))\n"
-    )
-    expected = feature_hash_embeddings(TEXTS, 96)
-    for seed in ("0", "12345"):  # a different str-hash salt must not matter
-        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(REPO_ROOT))
-        out = subprocess.run(
-            [sys.executable, "-c", code, json.dumps(TEXTS)],
-            env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True,
-        ).stdout
-        assert json.loads(out) == expected
+def test_the_vectors_are_pinned_bytes():
+    """Stable across processes, machines and versions: stored fake vectors stay comparable. A salted
+    `hash()` would change these bytes from one run to the next (integration_tests/test_fresh_process.py
+    also runs it under two PYTHONHASHSEEDs); an algorithm change changes them once: update them knowingly."""
+    matrix = feature_hash_matrix(TEXTS, 96)
+    assert hashlib.sha256(matrix.astype("<f4").tobytes()).hexdigest() == (
+        "bb68c15550a70121b295b587769aa868880edd702126bd0e2779bd553c58d43b")
 
 
 def test_invalid_arguments():

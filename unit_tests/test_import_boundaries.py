@@ -1,5 +1,6 @@
 """One seam per external system: only milvus_store imports pymilvus (and grpc under it), only
-embedding/ imports openai."""
+embedding/ imports openai; the writer depends on the seams (`VectorStore`, `Embedder`), not on what
+implements them or on the commands above it; no runtime `assert` anywhere in the package."""
 
 from __future__ import annotations
 
@@ -28,6 +29,59 @@ def test_only_its_seam_imports_the_library(library):
     assert importers == OWNERS[library]
 
 
+def _package_imports(path: Path) -> set[str]:
+    """The package modules `path` imports when it runs (dotted, relative to the package; imports under
+    `if TYPE_CHECKING:` are annotations only and left out)."""
+    here = path.relative_to(PACKAGE).parent.parts
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            return
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[:len(here) - node.level + 1]
+                found.add(".".join([*base, *(node.module.split(".") if node.module else [])]))
+            elif node.module and node.module.startswith(PACKAGE.name + "."):
+                found.add(node.module.split(".", 1)[1])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text("utf-8")))
+    return found
+
+
+def _writer_imports() -> dict[str, set[str]]:
+    """package module -> the writer/ files importing it."""
+    seen: dict[str, set[str]] = {}
+    for path in (PACKAGE / "writer").glob("*.py"):
+        for module in _package_imports(path):
+            seen.setdefault(module, set()).add(path.name)
+    return seen
+
+
+def test_the_import_scan_sees_relative_imports_and_skips_annotations():
+    imports = _package_imports(PACKAGE / "writer" / "prepare.py")
+    assert {"writer.intake", "embedding.base", "store"} <= imports  # `.intake`, `..embedding.base`, `..store`
+    assert not any(module.startswith("milvus") for module in imports)  # CollectionInfo: TYPE_CHECKING only
+
+
+def test_the_writer_knows_embedders_only_through_their_seam():
+    """The writer asks `Embedder` what it needs (where vectors come from, whether stored ones are
+    reusable) instead of testing which implementation it was given."""
+    seen = {module: files for module, files in _writer_imports().items() if module.startswith("embedding")}
+    assert set(seen) == {"embedding.base"}, seen
+
+
+def test_the_writer_depends_on_no_backend_and_no_command():
+    """The writer runs on any `VectorStore` (the unit tests: MemoryStore) and knows nothing of the
+    commands or apps above it."""
+    above = {"milvus_store", "memory_store", "destination", "cdk_adapter", "entrypoint", "query", "support_form",
+             "demo"}
+    seen = {module: files for module, files in _writer_imports().items() if module.split(".")[0] in above}
+    assert seen == {}
+
+
 def test_the_collection_checks_live_in_the_store():
     from destination_milvus_zendesk.errors import ConfigError
     from destination_milvus_zendesk.milvus_store import CollectionInfo, DataType, check_collection
@@ -43,11 +97,17 @@ def test_the_collection_checks_live_in_the_store():
         check_collection(info, dimensions=1536, model_id="local:x:1536", text_field="text", omit_raw_text=False)
 
 
+def _asserts(source: str) -> list[int]:
+    return [node.lineno for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assert)]
+
+
 def test_no_runtime_assert_in_the_package():
-    """`python -O` strips asserts: runtime checks must be explicit errors (writer.py: issue 10's rewrite)."""
-    offenders = [f"{p.relative_to(PACKAGE).as_posix()}:{node.lineno}" for p in PACKAGE.rglob("*.py")
-                 if p.name != "writer.py"
-                 for node in ast.walk(ast.parse(p.read_text("utf-8"))) if isinstance(node, ast.Assert)]
+    """`python -O` strips asserts: runtime checks must be explicit errors. Every module counts,
+    the writer/ and embedding/ packages included."""
+    files = {p.relative_to(PACKAGE).as_posix(): p for p in PACKAGE.rglob("*.py")}
+    assert {"writer/apply.py", "embedding/base.py", "destination.py"} <= set(files)
+    assert _asserts("def f(x):\n    assert x, 'checked'\n") == [2]  # the scan does see one
+    offenders = [f"{name}:{line}" for name, path in sorted(files.items()) for line in _asserts(path.read_text("utf-8"))]
     assert offenders == []
 
 

@@ -248,6 +248,12 @@ def test_identity_matches_the_package(metadata, pyproject):
     assert metadata.name
 
 
+def test_the_license_is_an_spdx_string_so_installs_print_no_deprecation():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["license"] == "MIT"
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]
+
+
 def test_documentation_url_is_the_spec_one_and_points_at_the_docs(metadata, spec):
     assert str(metadata.documentationUrl) == spec.documentationUrl
     assert spec.documentationUrl.endswith("/docs/milvus-zendesk.md")

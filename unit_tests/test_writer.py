@@ -3,47 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer, Type
-from pymilvus import DataType
+from airbyte_cdk.models import Type
 
 from destination_milvus_zendesk.config import parse_config
-from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.errors import InputError, TransientError
-from destination_milvus_zendesk.memory_store import MemoryStore
-from destination_milvus_zendesk.milvus_store import CollectionInfo
 from destination_milvus_zendesk.writer import Writer
 
-
-def memory_store(fail_on_write: int | None = None) -> MemoryStore:
-    """A collection with a VARCHAR key, not keyed by record (as a hand-made one): rows probed by filter."""
-    info = CollectionInfo("c", "id", DataType.VARCHAR, False, 512, "vector", DataType.FLOAT_VECTOR, 1536,
-                          True, {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR}, {}, "L2")
-    return MemoryStore(info, fail_on_write=fail_on_write)
-
-
-def messages(*items):
-    return [AirbyteMessageSerializer.load(item) for item in items]
-
-
-def rec(i, stream="tickets", **data):
-    return {"type": "RECORD", "record": {"stream": stream, "emitted_at": 1,
-                                         "data": {"id": i, "subject": f"s{i}", "description": f"d{i}", **data}}}
-
-
-def st(n, stream="tickets"):
-    return {"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream},
-                                                                    "stream_state": {"n": n}}}}
-
-
-CATALOG = ConfiguredAirbyteCatalogSerializer.load({"streams": [
-    {"stream": {"name": "tickets", "json_schema": {}, "supported_sync_modes": ["incremental"]},
-     "sync_mode": "incremental", "destination_sync_mode": "append_dedup", "primary_key": [["id"]]}]})
-
-
-def make_writer(store, **config):
-    cfg = parse_config({"embedding": {"mode": "fake"}, "indexing": {"host": "x.db", "collection": "c"},
-                        "processing": {"text_fields": ["subject", "description"]}, **config})
-    return Writer(cfg, store, FakeEmbedder(), CATALOG)
+from .helpers import CATALOG, make_writer, memory_store, messages, rec, st
 
 
 def test_states_follow_their_records_with_counts():
@@ -112,3 +78,30 @@ def test_batches_respect_the_embedding_budget():
     writer = make_writer(store, embedding_batch_size=2, embedding_concurrency=1)
     list(writer.run(messages(*[rec(i) for i in range(7)], st(1))))
     assert writer.stats.embed_requests == 4 and writer.stats.embedded == 7
+
+
+def test_vectors_from_a_record_field_are_stored_as_sent_and_never_reused():
+    """from_field: the writer learns from the embedder where the vectors are, embeds nothing, warns
+    about a record without a usable vector, and stores a changed vector even when the text is the same."""
+    from destination_milvus_zendesk.config import FromFieldEmbedding
+    from destination_milvus_zendesk.embedding.from_field import FromFieldEmbedder
+
+    store = memory_store()
+    cfg = parse_config({"embedding": {"mode": "from_field", "field_name": "embedding", "dimensions": 3},
+                        "indexing": {"host": "x.db", "collection": "c"},
+                        "processing": {"text_fields": ["subject", "description"]}})
+    embedder = FromFieldEmbedder(FromFieldEmbedding(field_name="embedding", dimensions=3))
+
+    def sync(*items):
+        writer = Writer(cfg, store, embedder, CATALOG)
+        return writer, list(writer.run(messages(*items)))
+
+    writer, out = sync(rec(1, embedding=[1, 0, 0]), rec(2, embedding=[0, 1]), rec(3), st(1))
+    assert {r["_ab_record_id"]: r["vector"] for r in store.rows.values()} == {"tickets_1": [1.0, 0.0, 0.0]}
+    assert all("embedding" not in r for r in store.rows.values())  # the vector source is not metadata
+    warnings = [m.log.message for m in out if m.type == Type.LOG and m.log.level.value == "WARN"]
+    assert any("record without a valid 'embedding' vector" in w for w in warnings)
+    assert writer.stats.embedded == 0
+    sync(rec(1, embedding=[0, 0, 1]), st(2))
+    assert [r["vector"] for r in store.rows.values()] == [[0.0, 0.0, 1.0]]
+    assert store.called("stored_chunks") == []

@@ -3,33 +3,19 @@ queries, deletes only for records that shrank, typed filter columns, and the Blo
 
 from __future__ import annotations
 
-from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer
-from pymilvus import DataType
+from airbyte_cdk.models import AirbyteMessageSerializer
 
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
-from destination_milvus_zendesk.memory_store import MemoryStore
-from destination_milvus_zendesk.milvus_store import COLUMNS_PROPERTY, KEYED_PROPERTY, NO_ORGANIZATION_ID, CollectionInfo
+from destination_milvus_zendesk.milvus_store import NO_ORGANIZATION_ID
 from destination_milvus_zendesk.writer import SeenRecords, Writer
 
-
-def keyed_store() -> MemoryStore:
-    """A connector-created collection in memory: rows keyed by (record, chunk), typed filter columns."""
-    fields = {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR, "text": DataType.VARCHAR,
-              "_ab_stream": DataType.VARCHAR, "_ab_record_id": DataType.VARCHAR,
-              "status": DataType.VARCHAR, "organization_id": DataType.INT64}
-    return MemoryStore(CollectionInfo("c", "id", DataType.VARCHAR, False, 512, "vector", DataType.FLOAT_VECTOR, 1536,
-                                      True, fields, {"status": {"max_length": 256}}, "L2",
-                                      {KEYED_PROPERTY: "1", COLUMNS_PROPERTY: "status,organization_id"}))
+from .helpers import CATALOG, keyed_store
 
 
 def deletes(store):
     return [ids for ids, _keep in store.called("delete_records")]
 
-
-CATALOG = ConfiguredAirbyteCatalogSerializer.load({"streams": [
-    {"stream": {"name": "tickets", "json_schema": {}, "supported_sync_modes": ["incremental"]},
-     "sync_mode": "incremental", "destination_sync_mode": "append_dedup", "primary_key": [["id"]]}]})
 
 LONG = "\n\n".join(f"Paragraph {i}: the export stalls at {i}% when the CSV has quoted newlines. " * 30 for i in range(8))
 

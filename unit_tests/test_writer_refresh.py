@@ -4,13 +4,13 @@ CatalogGenerationSetter and PyAirbyte's CatalogProvider write them; and when the
 from __future__ import annotations
 
 import pytest
-from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer
+from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.writer import Writer
 
-from .test_writer import memory_store, messages, rec, st
+from .helpers import memory_store, messages, rec, st
 
 
 def truncations(store):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import subprocess
-import sys
 import types
 from datetime import datetime
 from pathlib import Path
@@ -15,8 +13,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from devtools import zendesk_sample as zs
-from devtools.zendesk_schemas import SchemasMissing, load_schemas
+from test_support import zendesk_sample as zs
+from test_support.zendesk_schemas import SchemasMissing, load_schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "destination_milvus_zendesk" / "sample_data"
@@ -300,14 +298,14 @@ def test_long_and_short_articles(initial):
 def test_bundled_jsonl_equals_generator_output():
     expected = "".join(line + "\n" for line in _lines())
     assert (SAMPLE_DIR / "zendesk_sample.jsonl").read_text("utf-8") == expected, (
-        "regenerate with: python -m devtools.zendesk_sample "
+        "regenerate with: python -m test_support.zendesk_sample "
         "> destination_milvus_zendesk/sample_data/zendesk_sample.jsonl")
 
 
 def test_bundled_catalog_and_eval_queries_are_current():
     assert json.loads((SAMPLE_DIR / "catalog.json").read_text()) == zs.configured_catalog()
     assert json.loads((SAMPLE_DIR / "eval_queries.json").read_text("utf-8")) == zs.build_eval_queries(), (
-        "regenerate with: python -m devtools.zendesk_sample --eval-queries "
+        "regenerate with: python -m test_support.zendesk_sample --eval-queries "
         "> destination_milvus_zendesk/sample_data/eval_queries.json")
 
 
@@ -321,17 +319,6 @@ def test_catalog_shape():
             assert s.sync_mode == SyncMode.incremental
             assert s.destination_sync_mode == DestinationSyncMode(mode)
             assert s.primary_key == [["id"]] and s.cursor_field == ["updated_at"]
-
-
-def test_cli_prints_the_generator_output():
-    args = ["--tickets", "40", "--articles", "6", "--seed", "3", "--mode", "update-metadata", "--state-every", "15"]
-    out = subprocess.run([sys.executable, "-m", "devtools.zendesk_sample", *args],
-                         cwd=ROOT, capture_output=True, check=True).stdout.decode("utf-8")
-    expected = _lines(n_tickets=40, n_articles=6, seed=3, mode="update-metadata", state_every=15)
-    assert out.splitlines() == expected
-
-
-# --- templates and evaluation set ------------------------------------------------------------
 
 
 def test_every_template_formats_for_every_slot_choice():
@@ -382,14 +369,14 @@ def test_eval_queries(bundled):
 
 
 def test_generator_is_dev_tooling_and_its_prose_is_data():
-    """The package ships the bundled JSONL only; the generator and its prose live in devtools/."""
+    """The package ships the bundled JSONL only; the generator and its prose live in test_support/."""
     import destination_milvus_zendesk
 
     package = Path(destination_milvus_zendesk.__file__).parent
     assert not (package / "zendesk_sample.py").exists()
     assert not [p.name for p in package.rglob("*.py")
-                if re.search(r"^\s*(from|import) devtools", p.read_text("utf-8"), re.M)]
-    data = ROOT / "devtools" / "zendesk_sample_data"
+                if re.search(r"^\s*(from|import) test_support", p.read_text("utf-8"), re.M)]
+    data = ROOT / "test_support" / "zendesk_sample_data"
     topics = json.loads((data / "topics.json").read_text("utf-8"))
     assert [t["key"] for t in topics] == zs.TOPIC_KEYS and len(topics) == 16
     assert set(json.loads((data / "article_prose.json").read_text("utf-8"))) == {

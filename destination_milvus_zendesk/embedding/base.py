@@ -16,12 +16,19 @@ class Embedder(ABC):
     `model_id` is recorded on the collection, so a later sync with another model (another vector
     space) is refused by check instead of silently mixing incomparable vectors.
     `max_inputs` caps inputs per request (Azure: 16); the writer also caps tokens per request.
+
+    What the writer asks of an embedder is said here, so it never needs to know which one it has:
+    `vector_field` names the record field the vectors arrive in (None: the embedder computes them
+    from the text), and `reuses_stored_vectors` says whether an unchanged chunk may keep the vector
+    stored for it (false where the record brings its own vector, which may change with the text kept).
     """
 
     dimensions: int
     model_id: str
     max_inputs: int = 2048
     remote: bool = False  # True: requests go over the network, so concurrency helps
+    vector_field: str | None = None
+    reuses_stored_vectors: bool = True
 
     @abstractmethod
     def _embed(self, texts: list[str]) -> list[list[float]]:

@@ -6,22 +6,7 @@ from ..config import (AzureOpenAIEmbedding, CohereEmbedding, ConnectorConfig, Fa
                       LocalEmbedding, OpenAICompatibleEmbedding, OpenAIEmbedding)
 from ..errors import ConfigError
 from .base import Embedder
-
-
-class FromFieldEmbedder(Embedder):
-    """Vectors arrive inside the records; nothing is called. Only the dimension is known."""
-
-    def __init__(self, cfg: FromFieldEmbedding) -> None:
-        self.dimensions = cfg.dimensions
-        self.field_name = cfg.field_name
-        self.model_id = f"from_field:{cfg.field_name}:{cfg.dimensions}"
-
-    def _embed(self, texts: list[str]) -> list[list[float]]:
-        raise ConfigError(f"Embedding mode from_field takes vectors from field '{self.field_name}'; "
-                          "a record without a valid vector there cannot be stored.")
-
-    def check(self) -> None:
-        return None
+from .from_field import FromFieldEmbedder
 
 
 def create_embedder(config: ConnectorConfig) -> Embedder:

@@ -1,6 +1,6 @@
 """Deterministic "hashed bag of words" embeddings (numpy + stdlib only).
 
-Used by the fake OpenAI server (``devtools/fake_openai.py``) and usable as an
+Used by the fake OpenAI server (``test_support/fake_openai.py``) and usable as an
 offline embedding backend: no model download, no network, no randomness.
 
 Algorithm (stable across processes, machines and Python versions):

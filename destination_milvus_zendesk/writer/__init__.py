@@ -39,7 +39,6 @@ from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, Level, 
 from ..config import ConnectorConfig
 from ..documents import DocumentBuilder
 from ..embedding.base import Embedder
-from ..embedding.factory import FromFieldEmbedder
 from ..errors import ConfigError
 from ..store import VectorStore
 from .applied import AppliedBatches
@@ -91,8 +90,7 @@ class Writer:
         self.applied = AppliedBatches(self.store.write_timestamp if keyed else lambda: 0)
         self.preparer = Preparer(self.config, self.store, self.info, self.embedder, self.plans, self.report,
                                  self.applied, keyed)
-        vector_source = self.embedder.field_name if isinstance(self.embedder, FromFieldEmbedder) else None
-        builder = DocumentBuilder(self.config.processing, self.info.reserved_names, vector_source)
+        builder = DocumentBuilder(self.config.processing, self.info.reserved_names, self.embedder.vector_field)
         self.intake = RecordIntake(self.plans, builder, self.embedder, self.config.processing.text_fields,
                                    4 * self.config.processing.chunk_size,  # ~4 characters per cl100k token
                                    self.report, SeenRecords())

@@ -15,7 +15,6 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteStateStats, AirbyteStateTy
 
 from ..documents import Document, DocumentBuilder
 from ..embedding.base import Embedder
-from ..embedding.factory import FromFieldEmbedder
 from ..errors import InputError
 from .plans import StreamPlan, stream_id
 from .report import Reporter
@@ -210,9 +209,9 @@ class RecordIntake:
                              f"{self.text_fields or 'any field'}")
             return Rows.NONE
         embedder = self.embedder
-        if isinstance(embedder, FromFieldEmbedder) and (doc.vector is None or len(doc.vector) != embedder.dimensions):
-            self.report.warn(f"stream '{stream}': record without a valid '{embedder.field_name}' vector, not stored",
+        if embedder.vector_field and (doc.vector is None or len(doc.vector) != embedder.dimensions):
+            self.report.warn(f"stream '{stream}': record without a valid '{embedder.vector_field}' vector, not stored",
                              f"line {line}: record {doc.record_id} has no {embedder.dimensions}-d "
-                             f"vector in '{embedder.field_name}'")
+                             f"vector in '{embedder.vector_field}'")
             return Rows.NONE
         return Rows.STORE

@@ -17,7 +17,6 @@ from ..chunking import Chunker
 from ..config import ConnectorConfig
 from ..documents import Document
 from ..embedding.base import Embedder
-from ..embedding.factory import FromFieldEmbedder
 from ..schema import CHUNK, GENERATION, RECORD_ID, STREAM, TEXT_HASH, WRITE_ID
 from ..store import VectorStore
 from .applied import AppliedBatches
@@ -167,7 +166,7 @@ class Preparer:
 
     def _stored_vectors(self, items: list[tuple[Document, Chunks]], first_stored: set[str] | None,
                         absent: set[str]) -> dict[tuple[str, str], list[float]]:
-        if not self.config.reuse_embeddings or isinstance(self.embedder, FromFieldEmbedder):
+        if not self.config.reuse_embeddings or not self.embedder.reuses_stored_vectors:
             return {}
         ids = [doc.record_id for doc, chunks in items if doc.record_id is not None and chunks
                and self.plans[doc.stream].mode == DestinationSyncMode.append_dedup and doc.record_id not in absent

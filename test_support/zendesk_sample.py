@@ -23,10 +23,10 @@ API-native mixed types instead (what a source without normalization would send).
 
 CLI::
 
-    python -m devtools.zendesk_sample --tickets 300 --articles 40 \\
+    python -m test_support.zendesk_sample --tickets 300 --articles 40 \\
         --seed 7 --mode initial > out.jsonl
-    python -m devtools.zendesk_sample --catalog > catalog.json
-    python -m devtools.zendesk_sample --eval-queries > eval_queries.json
+    python -m test_support.zendesk_sample --catalog > catalog.json
+    python -m test_support.zendesk_sample --eval-queries > eval_queries.json
 """
 
 from __future__ import annotations
@@ -1201,7 +1201,7 @@ def build_eval_queries(
         novel.append({"text": paras[erng.randrange(len(paras))].format(**slots), "organization_id": o["id"],
                       "expected_ticket_id": None, "topic": k})
     return {
-        "generator": {"module": "devtools.zendesk_sample", "function": "build_eval_queries",
+        "generator": {"module": "test_support.zendesk_sample", "function": "build_eval_queries",
                       "n_tickets": n_tickets, "n_articles": n_articles, "seed": seed, "n_orgs": n_orgs},
         "duplicates": duplicates,
         "articles": articles,
@@ -1277,7 +1277,7 @@ def build_exact_term_queries(n_tickets: int = 300, *, seed: int = 7, n_orgs: int
                 decoys.append({"text": text_of(c, terms), "organization_id": decoy[0], "expected_ticket_id": None,
                                "topic": c.topic["key"], "terms": terms, "decoy": decoy[1],
                                "decoy_ticket_id": c.record["id"]})
-    return {"generator": {"module": "devtools.zendesk_sample", "function": "build_exact_term_queries",
+    return {"generator": {"module": "test_support.zendesk_sample", "function": "build_exact_term_queries",
                           "n_tickets": n_tickets, "seed": seed, "n_orgs": n_orgs},
             "positives": positives, "decoys": decoys}
 
@@ -1291,7 +1291,7 @@ def _decoy(c: _TicketCore, orgs: list[dict[str, Any]], same_problem: Any, rng: r
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m devtools.zendesk_sample",
+    p = argparse.ArgumentParser(prog="python -m test_support.zendesk_sample",
                                 description="Print deterministic Zendesk sample Airbyte messages as JSON lines.")
     p.add_argument("--tickets", type=int, default=300)
     p.add_argument("--articles", type=int, default=40)

@@ -5,7 +5,7 @@ point the official ``openai`` SDK (or the connector) at this server instead.
 
 In-process use::
 
-    from devtools.fake_openai import FakeOpenAIServer
+    from test_support.fake_openai import FakeOpenAIServer
 
     with FakeOpenAIServer(api_key="sk-test", latency_s=0.05) as srv:
         client = openai.OpenAI(api_key="sk-test", base_url=srv.base_url, max_retries=0)
@@ -16,7 +16,7 @@ In-process use::
 
 Out-of-process use (a benchmark runs the connector in a subprocess)::
 
-    python -m devtools.fake_openai --port 0 --latency 0.15 --tpm 1000000 --api-key sk-test
+    python -m test_support.fake_openai --port 0 --latency 0.15 --tpm 1000000 --api-key sk-test
     # first stdout line: "listening on http://127.0.0.1:PORT/v1"
     # POST http://127.0.0.1:PORT/_control {"set": {...}, "inject": [...], "reset_stats": true}
     # GET  http://127.0.0.1:PORT/_stats
@@ -913,7 +913,7 @@ class FakeOpenAIServer:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m devtools.fake_openai", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m test_support.fake_openai", description=__doc__.split("\n\n")[0])
     p.add_argument("--port", type=int, default=8089, help="0 picks a free port (printed on the first line)")
     p.add_argument("--latency", type=float, default=0.0, help="per-request latency in seconds")
     p.add_argument("--tpm", type=float, default=None, help="tokens-per-minute limit (default: unlimited)")

@@ -3,12 +3,14 @@
 Runs every experiment on both backends and prints a comparison table (markdown); the raw
 results (including full error strings and describe_* dumps) go to a JSON file.
 
-    /work/venv/bin/python -m devtools.probe_milvus                  # both backends, everything
-    /work/venv/bin/python -m devtools.probe_milvus --backend lite   # only Milvus Lite
-    /work/venv/bin/python -m devtools.probe_milvus --only a,c,g     # some experiments
-    /work/venv/bin/python -m devtools.probe_milvus --quick          # skip the slow size/timing parts
+    .venv/bin/python scripts/research/probe_milvus.py                  # both backends, everything
+    .venv/bin/python scripts/research/probe_milvus.py --backend lite   # only Milvus Lite
+    .venv/bin/python scripts/research/probe_milvus.py --only a,c,g     # some experiments
+    .venv/bin/python scripts/research/probe_milvus.py --quick          # skip the slow size/timing parts
 
-The server is started/stopped with devtools.milvus_server.MilvusServer (an already running
+A research tool (its findings: docs/milvus_probe.md), not test support: nothing imports it.
+
+The server is started/stopped with test_support.milvus_server.MilvusServer (an already running
 server that accepts root:Milvus is reused and left running).
 """
 
@@ -27,9 +29,12 @@ import time
 import traceback
 import uuid
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-from devtools.milvus_server import MilvusServer, describe_connection_error, milvus_processes
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, as scripts/ do
+
+from test_support.milvus_server import MilvusServer, describe_connection_error, milvus_processes  # noqa: E402
 
 DIM = 1536
 SMALL = 8

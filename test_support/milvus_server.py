@@ -34,20 +34,20 @@ unresponsive CLI daemons.  Foreign processes are never killed (``stop --force`` 
 
 Python API::
 
-    from devtools.milvus_server import MilvusServer
+    from test_support.milvus_server import MilvusServer
     with MilvusServer() as srv:          # temp data dir, auth on, port 19530
         client = srv.client()            # MilvusClient(uri=srv.uri, token=srv.token)
 
 CLI::
 
-    python -m devtools.milvus_server start --data /tmp/milvus-data   # returns once ready
-    python -m devtools.milvus_server status
-    python -m devtools.milvus_server stop                            # [--force: kill any milvus]
+    python -m test_support.milvus_server start --data /tmp/milvus-data   # returns once ready
+    python -m test_support.milvus_server status
+    python -m test_support.milvus_server stop                            # [--force: kill any milvus]
 
 pytest (in ``integration_tests/conftest.py``)::
 
     import pytest
-    from devtools.milvus_server import milvus_server_fixture
+    from test_support.milvus_server import milvus_server_fixture
     milvus_server = pytest.fixture(scope="session")(milvus_server_fixture)
 
     # tests:  def test_x(milvus_server): MilvusClient(uri=milvus_server.uri, token=milvus_server.token)
@@ -520,11 +520,11 @@ class MilvusServer:
             live = [p for p in ours if self.classify(p) == "live"]
             daemons = [p for p in ours if self.classify(p) == "daemon"]
             if live:
-                # another manager (e.g. a concurrent pytest or `devtools.milvus_server start`) owns a
+                # another manager (e.g. a concurrent pytest or `test_support.milvus_server start`) owns a
                 # server that is not (yet) answering: wait for it instead of killing it
                 if not self.reuse_existing or time.monotonic() > deadline:
                     raise MilvusServerError(
-                        "another devtools-managed milvus-server is running/starting and owned by a live "
+                        "another test_support-managed milvus-server is running/starting and owned by a live "
                         f"process: {[(p['pid'], p['data_dir']) for p in live]}"
                         + ("" if self.reuse_existing else " (reuse_existing=False)")
                     )
@@ -534,9 +534,9 @@ class MilvusServer:
             if daemons:
                 if not self.reuse_existing:
                     raise MilvusServerError(
-                        "a server started by `python -m devtools.milvus_server start` is running "
+                        "a server started by `python -m test_support.milvus_server start` is running "
                         f"({[(p['pid'], p['data_dir']) for p in daemons]}); stop it first "
-                        "(`python -m devtools.milvus_server stop`) or use reuse_existing=True"
+                        "(`python -m test_support.milvus_server stop`) or use reuse_existing=True"
                     )
                 unhealthy_daemon_checks += 1
                 if unhealthy_daemon_checks < 4:
@@ -562,8 +562,8 @@ class MilvusServer:
                     hint = f" The server on the port rejects our token: {err}."
             raise MilvusServerError(
                 f"cannot start milvus-server: ports still in use after killing our leftovers: {details}.{hint} "
-                "Another Milvus (or etcd) not started by devtools is running; stop it or use "
-                "reuse_existing=True with its credentials, or `python -m devtools.milvus_server stop --force`."
+                "Another Milvus (or etcd) not started by test_support is running; stop it or use "
+                "reuse_existing=True with its credentials, or `python -m test_support.milvus_server stop --force`."
             )
         remove_stale_pid_file()
 
@@ -761,7 +761,7 @@ def milvus_server_fixture(tmp_path_factory) -> Iterator[MilvusServer]:
     Wire it in ``integration_tests/conftest.py``::
 
         import pytest
-        from devtools.milvus_server import milvus_server_fixture
+        from test_support.milvus_server import milvus_server_fixture
         milvus_server = pytest.fixture(scope="session")(milvus_server_fixture)
 
     Tests then take ``milvus_server`` and use ``milvus_server.uri`` / ``milvus_server.token``
@@ -772,7 +772,7 @@ def milvus_server_fixture(tmp_path_factory) -> Iterator[MilvusServer]:
     * ``DMZ_MILVUS_SERVER=skip`` -> ``pytest.skip``.
     * otherwise starts milvus-server in ``tmp_path_factory.mktemp("milvus")`` (reusing an
       already-running server that accepts root:Milvus, e.g. one started by
-      ``python -m devtools.milvus_server start``), and stops it at session end.
+      ``python -m test_support.milvus_server start``), and stops it at session end.
     """
     import pytest
 
@@ -887,7 +887,7 @@ def _cmd_status(args) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m devtools.milvus_server", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m test_support.milvus_server", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("start", help="start milvus-server in the background, return when ready")
     p.add_argument("--data", help="data dir (default: new temp dir)")

@@ -1,1 +1,0 @@
-"""Developer / test tooling (not shipped with the connector package)."""
