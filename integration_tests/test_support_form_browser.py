@@ -104,7 +104,7 @@ def test_backend_down(form: dict, browser: Browser, width: str, tmp_path: Path) 
 def test_the_form_listens_on_this_machine_only(form: dict[str, str]) -> None:
     """Ticket data must not be served to the network by default: started as the README starts it, the form
     listens on the loopback address alone (no 0.0.0.0, no ::)."""
-    from devtools.browser import listening_addresses
+    from test_support.browser import listening_addresses
 
     port = int(form["url"].rsplit(":", 1)[1])
     assert listening_addresses(port) == {"127.0.0.1"}
