@@ -259,7 +259,7 @@ def cmd_query(args: argparse.Namespace) -> None:
     """Median latency of the support form's two lookups with precomputed vectors (no embedding call)."""
     from destination_milvus_zendesk.embedding.factory import create_embedder
     from destination_milvus_zendesk.milvus_store import MilvusStore
-    from destination_milvus_zendesk.query import SupportSearch
+    from destination_milvus_zendesk.support.search import SupportSearch
     from devtools.zendesk_sample import build_eval_queries
 
     cfg = _config(args.config)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import ConnectorConfig, parse_config
-from .query import SupportSearch, render
+from .support.answer import render
+from .support.search import SupportSearch
 
 SAMPLE = resources.files("destination_milvus_zendesk") / "sample_data"
 

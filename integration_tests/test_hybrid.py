@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from destination_milvus_zendesk import query
+from destination_milvus_zendesk.support import decision
 
 from .conftest import REPO, catalog, make_config, record, run_connector
 
@@ -74,7 +74,7 @@ def test_lite_collection_gets_bm25_and_lookups_are_hybrid(tmp_path):
     top = answer["tickets"][0]
     assert top["id"] == 1  # the exact term wins over the look-alike #2
     assert top["fused"] is not None and top["score"] == pytest.approx(
-        top["distance"] - query.HYBRID_RULES["fake"].share_weight * top["bm25_share"])
+        top["distance"] - decision.HYBRID_RULES["fake"].share_weight * top["bm25_share"])
     # the best BM25 score anywhere is the solved #5's (the code in a shorter text), outside this lookup's
     # filter: #1's share is below 1; the look-alike #2 has neither query word
     assert 0.5 < top["bm25_share"] < 1.0

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from pymilvus import MilvusException
 
-from destination_milvus_zendesk import query
+from destination_milvus_zendesk.support import inputs
+from destination_milvus_zendesk.support.search import SupportSearch
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.errors import ConfigError
 from destination_milvus_zendesk.milvus_store import MilvusStore
@@ -44,11 +45,11 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_default_statuses_are_zendesks_unsolved_set() -> None:
-    assert query.DEFAULT_STATUSES == ("new", "open", "pending", "hold")
-    assert query.statuses_value(["new,open,pending"]) == ["new", "open", "pending"]
-    assert query.statuses_value("new, hold,new") == ["new", "hold"]
-    with pytest.raises(query.QueryInputError, match="deleted"):
-        query.statuses_value(["new,deleted"])
+    assert inputs.DEFAULT_STATUSES == ("new", "open", "pending", "hold")
+    assert inputs.statuses_value(["new,open,pending"]) == ["new", "open", "pending"]
+    assert inputs.statuses_value("new, hold,new") == ["new", "hold"]
+    with pytest.raises(inputs.QueryInputError, match="deleted"):
+        inputs.statuses_value(["new,deleted"])
 
 
 def test_double_charge_is_a_duplicate_by_default_and_the_tutorials_new_sees_only_new(sample_db: Path) -> None:
@@ -249,7 +250,7 @@ def test_lookups_search_through_the_store(sample_db: Path, monkeypatch: pytest.M
     monkeypatch.setattr(MilvusStore, "search", spy)
     monkeypatch.setattr(MilvusStore, "hybrid_search", hybrid_spy)
     monkeypatch.setattr(MilvusStore, "text_search", text_spy)
-    search = query.SupportSearch.from_config(parse_config(json.loads(sample_db.read_text())))
+    search = SupportSearch.from_config(parse_config(json.loads(sample_db.read_text())))
     try:
         answer = search.lookup(DOUBLE_CHARGE, ORG_DOUBLE_CHARGE)
     finally:

@@ -33,7 +33,8 @@ import pytest
 from destination_milvus_zendesk.config import IndexingConfig, NoAuth, TokenAuth, UsernamePasswordAuth, parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.milvus_store import MilvusStore
-from destination_milvus_zendesk.query import QueryInputError, SupportSearch
+from destination_milvus_zendesk.support.inputs import QueryInputError
+from destination_milvus_zendesk.support.search import SupportSearch
 
 from .conftest import REPO, TEST_OPENAI_KEY, Backend, make_config, record, run_connector, state
 from .reliability import figure, scan_secrets

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 
 from devtools.browser import DESKTOP, PHONE, Browser, chromium_path, page_facts, streamlit_form, submit_case
-from unit_tests.test_support_form import ARTICLE_QUERY, NEAR_COPY, connector_config, write_collection
+from .test_support_form import ARTICLE_QUERY, NEAR_COPY, connector_config, write_collection
 
 CHROMIUM = chromium_path()
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")

@@ -38,7 +38,7 @@ from airbyte_cdk.models import (AirbyteMessage, AirbyteMessageSerializer, Airbyt
 
 from destination_milvus_zendesk.config import parse_config  # noqa: E402
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk  # noqa: E402
-from destination_milvus_zendesk.query import SupportSearch  # noqa: E402
+from destination_milvus_zendesk.support.search import SupportSearch  # noqa: E402
 from devtools.browser import (DESKTOP, PHONE, Browser, chromium_path, open_form, streamlit_form,  # noqa: E402
                               submit_case)
 

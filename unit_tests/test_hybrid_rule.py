@@ -7,11 +7,14 @@ import math
 import pytest
 from pymilvus import DataType
 
-from destination_milvus_zendesk import query
+from destination_milvus_zendesk.errors import ConfigError
+from destination_milvus_zendesk.support import decision
+from destination_milvus_zendesk.support.answer import ArticleHit, SupportAnswer, TicketHit, render
+from destination_milvus_zendesk.support.inputs import QueryInputError
+from destination_milvus_zendesk.support.search import Hit, Query, SupportSearch, chosen_retrieval, dense_distance, group_by_record
 from destination_milvus_zendesk.milvus_store import BM25_FIELD, DENSE, HYBRID, CollectionInfo
-from destination_milvus_zendesk.query import (ArticleHit, Hit, HybridRule, Query, SupportAnswer, TicketHit, bm25_shares,
-                                              chosen_retrieval, closeness, closeness_adjusted, default_thresholds,
-                                              dense_distance, group_by_record, hybrid_rule)
+from destination_milvus_zendesk.support.decision import (HybridRule, bm25_shares, closeness, closeness_adjusted,
+                                                         default_thresholds, hybrid_rule)
 
 
 def info(**extra: object) -> CollectionInfo:
@@ -48,12 +51,12 @@ def test_bm25_shares_are_ratios_to_the_best_score_and_do_not_scale_with_it() -> 
 
 
 def test_thresholds_per_family_and_retrieval() -> None:
-    assert default_thresholds("local", DENSE) == query.THRESHOLDS["local"]
-    local = query.HYBRID_RULES["local"]
+    assert default_thresholds("local", DENSE) == decision.THRESHOLDS["local"]
+    local = decision.HYBRID_RULES["local"]
     assert default_thresholds("local", HYBRID) == (local.duplicate, local.article)
     assert local.share_weight > 0  # measured: BM25 evidence moves the decision
     # not measurable here (OpenAI is never called): its dense thresholds decide on the hybrid's hits
-    rule = hybrid_rule("openai", query.THRESHOLDS["openai"])
+    rule = hybrid_rule("openai", decision.THRESHOLDS["openai"])
     assert rule == HybridRule(0.0, 0.35, 0.362)
     assert rule.adjusted(0.3, 1.0) == 0.3  # the share changes nothing: the dense decision
     assert default_thresholds("openai", HYBRID) == (0.35, 0.362)
@@ -73,9 +76,9 @@ def test_chosen_retrieval() -> None:
     assert chosen_retrieval("auto", HYBRID, "c") == HYBRID
     assert chosen_retrieval("auto", DENSE, "c") == DENSE
     assert chosen_retrieval(DENSE, HYBRID, "c") == DENSE
-    with pytest.raises(query.ConfigError, match="no BM25"):
+    with pytest.raises(ConfigError, match="no BM25"):
         chosen_retrieval(HYBRID, DENSE, "c")
-    with pytest.raises(query.QueryInputError):
+    with pytest.raises(QueryInputError):
         chosen_retrieval("sparse", HYBRID, "c")
 
 
@@ -105,11 +108,11 @@ def test_answer_says_which_retrieval_and_what_decided() -> None:
     data = answer.to_dict()
     assert data["retrieval"] == "hybrid" and data["threshold_kind"] == "max adjusted distance"
     assert data["duplicate"]["score"] == 0.1 and data["duplicate"]["bm25_share"] == 0.8
-    text = query.render(answer)
+    text = render(answer)
     assert "adjusted distance 0.100 (distance 1.300, BM25 share 0.80)" in text and "BM25" in text
     assert "distance 1.200" in text  # articles: their distance decides
     dense = SupportAnswer([TicketHit(7, "s", None, 0.8, 0.6, True)], [], 1, ["new"], None, 1.25, 1.25)
-    assert dense.to_dict()["retrieval"] == "dense" and "distance 0.800" in query.render(dense)
+    assert dense.to_dict()["retrieval"] == "dense" and "distance 0.800" in render(dense)
     assert isinstance(Hit({}, 1.0, 0.5).rank_key, float)
 
 
@@ -127,8 +130,8 @@ class FakeStore:
         return sorted(rows, key=lambda r: -r["distance"])[:limit]
 
 
-def hybrid_search(rule: HybridRule, store: object = None) -> query.SupportSearch:
-    search = query.SupportSearch.__new__(query.SupportSearch)
+def hybrid_search(rule: HybridRule, store: object = None) -> SupportSearch:
+    search = SupportSearch.__new__(SupportSearch)
     search.retrieval, search.rule, search.store = HYBRID, rule, store
     search.tickets_stream, search.consistency_level = "tickets", "Bounded"
     search.info = info(bm25_field=BM25_FIELD)

@@ -16,7 +16,8 @@ import pytest
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConfiguredAirbyteCatalogSerializer, Type
 from streamlit.testing.v1 import AppTest
 
-from destination_milvus_zendesk import query
+from destination_milvus_zendesk.support import answer as support_answer
+from destination_milvus_zendesk.support.search import SupportSearch
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk
 
 APP = str(Path(__file__).resolve().parents[1] / "destination_milvus_zendesk" / "support_form.py")
@@ -150,7 +151,7 @@ def test_no_duplicate_says_nothing_was_submitted(app: AppTest) -> None:
                                           "looks new. Nothing was submitted: create the ticket in Zendesk."]
     assert "Submitted!" not in str([m.value for m in at.markdown])
     assert [c.value for c in at.caption][-2:] == ["No help-center article is close to this text.",
-                                                  query.RETRIEVAL_NOTES["hybrid"]]  # a Lite collection it created
+                                                  support_answer.RETRIEVAL_NOTES["hybrid"]]  # a Lite collection it created
 
 
 def test_article_links_with_closeness(app: AppTest) -> None:
@@ -169,7 +170,7 @@ def test_organization_without_tickets_says_so(app: AppTest) -> None:
 
 def test_bad_organization_id_is_an_input_error(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(query.SupportSearch, "lookup", lambda self, *a, **k: calls.append("lookup"))
+    monkeypatch.setattr(SupportSearch, "lookup", lambda self, *a, **k: calls.append("lookup"))
     at = submit(app, LOGIN, org="12a")
     assert [e.value for e in at.error] == ["Organization id: organization id must be an integer, got '12a'."]
     assert calls == []
@@ -187,7 +188,7 @@ def test_lite_file_is_free_for_other_processes_after_a_lookup(app: AppTest, conf
 
 def test_empty_input_asks_for_text_and_does_not_search(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(query.SupportSearch, "lookup", lambda self, *a, **k: calls.append("lookup"))
+    monkeypatch.setattr(SupportSearch, "lookup", lambda self, *a, **k: calls.append("lookup"))
     at = submit(app, "   \n ", org=1)
     assert [e.value for e in at.error] == ["Describe the problem before looking it up."]
     assert not at.warning and not at.success and calls == []
@@ -302,7 +303,7 @@ def test_no_configuration_at_all_names_what_to_set(monkeypatch: pytest.MonkeyPat
 def test_unexpected_failure_shows_no_traceback(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(self, *args, **kwargs):
         raise RuntimeError("secret internals")
-    monkeypatch.setattr(query.SupportSearch, "lookup", broken)
+    monkeypatch.setattr(SupportSearch, "lookup", broken)
     at = submit(app, LOGIN, org=1)
     assert [e.value for e in at.error] == ["Search is unavailable right now: RuntimeError"]
 
