@@ -1,90 +1,254 @@
-"""When a hit counts: a likely duplicate ticket, an article worth showing.
+"""Does a ticket describe the same problem as the case, is an article worth showing, and why.
 
-Thresholds are given as L2 distances on normalized vectors (Milvus returns squared L2) and compared
-as similarities, `similarity = 1 - d / 2` for L2, the score itself for COSINE/IP. Hybrid retrieval:
-Milvus's fused score ranks, but it does not decide (BM25 is squashed by atan: a score of 18 and one
-of 50 both normalize above 0.96), so a ticket is decided by its dense distance lowered by its BM25
-share (HybridRule).
+Each decision uses evidence that depends only on the embedding model and the two texts, so a rule
+fitted on a small calibration set (calibration.py) holds on any collection:
+
+* the dense distance (squared L2 on unit vectors, whatever the collection's metric), whose scale
+  is the model's own: this is why every model needs its own rule;
+* the share of the case's content words the ticket also has (terms.py);
+* identifiers (identifiers.py): an error code, invoice, version, vendor... present in both and
+  different means "not the same problem"; one only the case has leaves it unconfirmed. Both cap
+  the verdict at "related", whatever the score.
+
+Milvus's BM25 scores are left out on purpose: they depend on what the collection holds. Hybrid
+retrieval still finds the candidates. A rule is a logistic score over the evidence and two cuts
+(very likely the same problem; related), plus the article score and its cut; `SupportRule` is one
+model's rule, stored with the collection as JSON.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Mapping
 
-from ..milvus_store import HYBRID
+from .identifiers import Agreement, Identifier, compare, extract, extract_messages, messages_in, of_ticket
+from .terms import Words, coverage, shared_words
 
-# (duplicate, article) thresholds as squared-L2 distances on unit vectors, per embedding family.
-# OpenAI: the tutorial's values. Local (wordllama): F1-optimal on the bundled sample, precision/recall
-# 0.95/0.95 for duplicates, 0.86/0.90 for articles (docs/local_model_quality.md). Fake: for tests only.
-THRESHOLDS = {"openai": (0.35, 0.362), "azure_openai": (0.35, 0.362), "openai_compatible": (0.35, 0.362),
-              "local": (1.25, 1.25), "fake": (0.5, 1.2), "from_field": (0.35, 0.362)}
+SAME, RELATED, NONE = "same", "related", "none"
+LEVELS = {SAME: 2, RELATED: 1, NONE: 0}
+# strong identifiers: sharing one is evidence of the same problem (a shared platform or vendor is not)
+STRONG_KINDS = frozenset({"error code", "HTTP status", "invoice", "order", "ticket", "version", "amount", "endpoint",
+                          "error message"})
+TICKET_FEATURES = ("distance", "overlap", "subject_overlap", "same_identifier")
+# the direction each feature may move a score: closer, more shared words or identifiers never count against
+FEATURE_SIGNS = {"distance": -1, "title_distance": -1, "overlap": 1, "subject_overlap": 1, "same_identifier": 1,
+                 "title_overlap": 1, "title_coverage": 1}
+# The article's chunks are left out of its score: the calibration articles are short, real ones are
+# long (a 1000-token chunk is far from any question), so a weight fitted on one does not hold on the
+# other. Titles are short in both.
+ARTICLE_FEATURES = ("title_distance", "title_overlap", "title_coverage")
 
 
 @dataclass(frozen=True)
-class HybridRule:
-    """Hybrid decisions. A ticket is a likely duplicate when its adjusted distance
-    `distance - share_weight * bm25_share` is below `duplicate`. bm25_share (0..1) is the ticket's
-    BM25 score for the text divided by the best BM25 score the text gets among all the collection's
-    tickets (any organization, any status). BM25 never vouches for a hit at `max_distance` or farther
-    (the farthest true duplicate the rule was fitted on). Articles are shown when their distance is
-    below `article` (BM25 only reorders them)."""
-    share_weight: float
-    duplicate: float
-    article: float
-    max_distance: float = 4.0  # squared L2 on unit vectors is at most 4: no cap
+class Logistic:
+    """p = sigmoid(bias + sum(weight * feature)), on the raw features named in `features`."""
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
 
-    def adjusted(self, distance: float, share: float) -> float:
-        return distance - self.share_weight * share
-
-    def passes(self, distance: float, share: float, threshold: float) -> bool:
-        return distance < self.max_distance and self.adjusted(distance, share) < threshold
+    def probability(self, values: Mapping[str, float]) -> float:
+        z = self.bias + sum(w * float(values[name]) for name, w in zip(self.features, self.weights))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
-# Per embedding family, fitted on seed 7 of bench/retrieval_quality.py (docs/retrieval_quality.md).
-HYBRID_RULES = {"local": HybridRule(share_weight=1.373, duplicate=0.44, article=1.261, max_distance=1.408),
-                "fake": HybridRule(share_weight=4.918, duplicate=-1.689, article=1.833, max_distance=1.747)}
+@dataclass(frozen=True)
+class TicketRule:
+    score: Logistic
+    duplicate: float  # p at or above: very likely the same problem (unless identifiers disagree)
+    related: float  # p at or above: related
+    close: float  # distances in words: at most `close` is "very close in meaning" ...
+    far: float  # ... below `far` "close in meaning", else "not close in meaning"
 
 
-def closeness(similarity: float, l2_threshold: float) -> str:
-    """The distance in words, relative to the threshold that decides a match."""
-    distance = 2.0 * (1.0 - similarity)  # back to squared L2 on unit vectors
-    return closeness_words(distance / l2_threshold if l2_threshold > 0 else float("inf"))
+@dataclass(frozen=True)
+class ArticleRule:
+    score: Logistic
+    shown: float  # p at or above: the article is shown
 
 
-def closeness_adjusted(adjusted: float, threshold: float, share_weight: float) -> str:
-    """An adjusted distance in the same words (both shifted by share_weight: a share is at most 1)."""
-    span = threshold + share_weight
-    return closeness_words((adjusted + share_weight) / span if span > 0 else float("inf"))
+@dataclass(frozen=True)
+class SupportRule:
+    """One embedding model's rule: `model` is the embedder's model id (name and dimensions)."""
+    model: str
+    dimensions: int
+    tickets: TicketRule
+    articles: ArticleRule
+    origin: str  # how it was made, in words ("calibrated on ... with this model")
+    figures: dict[str, Any] = field(default_factory=dict)  # what the calibration measured
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "SupportRule":
+        raw = json.loads(text)
+        tickets, articles = raw["tickets"], raw["articles"]
+        return cls(model=str(raw["model"]), dimensions=int(raw["dimensions"]),
+                   tickets=TicketRule(**{**tickets, "score": _logistic(tickets["score"])}),
+                   articles=ArticleRule(**{**articles, "score": _logistic(articles["score"])}),
+                   origin=str(raw.get("origin", "")), figures=dict(raw.get("figures") or {}))
+
+    def fits(self, model: str, dimensions: int) -> bool:
+        return self.model == model and self.dimensions == dimensions
 
 
-def closeness_words(ratio: float) -> str:
-    """ratio: the hit's distance over the threshold's (at most 1: the hit passes)."""
-    if ratio <= 0.5:
-        return "nearly the same text"
-    if ratio <= 0.8:
-        return "very close"
-    if ratio <= 1.0:
-        return "close"
-    if ratio <= 1.15:
-        return "somewhat related"
-    return "not close"
+def _logistic(raw: Mapping[str, Any]) -> Logistic:
+    return Logistic(tuple(raw["features"]), tuple(float(w) for w in raw["weights"]), float(raw["bias"]))
 
 
-def hybrid_rule(family: str, dense_thresholds: tuple[float, float]) -> HybridRule:
-    """The family's measured rule, else its dense thresholds on the hybrid's hits (share_weight 0)."""
-    return HYBRID_RULES.get(family) or HybridRule(0.0, dense_thresholds[0], dense_thresholds[1])
+def _threshold_rule(model: str, dimensions: int, duplicate: float, article: float, origin: str) -> SupportRule:
+    """A distance-only rule: p >= 0.5 exactly when the distance is below the threshold."""
+    steep = 200.0
+    tickets = TicketRule(Logistic(("distance",), (-steep,), steep * duplicate), 0.5, 0.5, duplicate, 4.0)
+    articles = ArticleRule(Logistic(("distance",), (-steep,), steep * article), 0.5)
+    return SupportRule(model, dimensions, tickets, articles, origin)
 
 
-def bm25_shares(scores: Sequence[float], best: float) -> list[float]:
-    """Each hit's BM25 score over the best score of the text anywhere (0 when nothing matched), in [0, 1]."""
-    return [min(1.0, max(0.0, score / best)) if best > 0 else 0.0 for score in scores]
+# The tutorial's thresholds (duplicate d < 0.35, article d < 0.362) for the model it used. Not measured
+# by this project: a calibrated rule stored with the collection replaces it.
+TUTORIAL_RULE = _threshold_rule("OpenAI:text-embedding-ada-002:1536", 1536, 0.35, 0.362,
+                                "the tutorial's thresholds for text-embedding-ada-002 (distance below 0.35; not "
+                                "measured by this project: calibrate to replace them)")
 
 
-def default_thresholds(family: str, retrieval: str) -> tuple[float, float]:
-    """The measured thresholds of the family for this retrieval (see HYBRID_RULES)."""
-    dense = THRESHOLDS.get(family, THRESHOLDS["openai"])
-    if retrieval != HYBRID:
-        return dense
-    rule = hybrid_rule(family, dense)
-    return rule.duplicate, rule.article
+# --- evidence and verdicts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseText:
+    """The submitted text, read once: its content words and identifiers."""
+    text: str
+    words: Words
+    identifiers: tuple[Identifier, ...]
+
+    @classmethod
+    def of(cls, text: str, candidates: Iterable[str] = ()) -> "CaseText":
+        """`candidates`: the texts it is compared with; the error messages they quote and the case
+        names without quotes count as the case's own (identifiers.messages_in)."""
+        own = extract(text)
+        quoted = [i for candidate in candidates for i in extract_messages(candidate)]
+        extra = tuple(m for m in messages_in(text, quoted) if all(m.value != i.value for i in own))
+        return cls(text, Words.of(text), own + extra)
+
+
+def ticket_evidence(case: CaseText, subject: str, description: str, distance: float,
+                    ticket_id: Any = None) -> TicketEvidence:
+    """The ticket's identifiers are its subject's, then its description's (identifiers.of_ticket); its
+    own number counts as one of them, so a case quoting "#1264" agrees with ticket 1264 only."""
+    text = f"{subject}\n{description}"
+    own = (Identifier("ticket", str(ticket_id), f"#{ticket_id}"),) if ticket_id is not None else ()
+    theirs = Words.of(text)
+    return TicketEvidence(distance, coverage(case.words, theirs), coverage(Words.of(subject), case.words),
+                          tuple(shared_words(case.words, theirs)),
+                          compare(case.identifiers, of_ticket(subject, description) + own, text))
+
+
+def article_evidence(case: CaseText, title: str, text: str, distance: float, title_distance: float) -> ArticleEvidence:
+    title_words, text_words = Words.of(title), Words.of(text)
+    return ArticleEvidence(distance, title_distance, coverage(case.words, title_words), coverage(title_words, case.words),
+                           tuple(shared_words(case.words, title_words)), tuple(shared_words(case.words, text_words)))
+
+
+
+@dataclass(frozen=True)
+class TicketEvidence:
+    distance: float
+    overlap: float  # share of the case's content words the ticket has
+    subject_overlap: float  # share of the ticket subject's content words the case has
+    shared_words: tuple[str, ...]
+    agreement: Agreement
+
+    @property
+    def same_identifier(self) -> bool:
+        return any(i.kind in STRONG_KINDS for i in self.agreement.same)
+
+    def features(self) -> dict[str, float]:
+        return {"distance": self.distance, "overlap": self.overlap, "subject_overlap": self.subject_overlap,
+                "same_identifier": float(self.same_identifier)}
+
+
+@dataclass(frozen=True)
+class ArticleEvidence:
+    distance: float  # to the article's closest chunk
+    title_distance: float  # to its title alone: the article an agent picks is the one whose title answers
+    title_overlap: float  # share of the case's content words in the title
+    title_coverage: float  # share of the title's content words in the case
+    title_words: tuple[str, ...]
+    text_words: tuple[str, ...]
+
+    def features(self) -> dict[str, float]:
+        return {"distance": self.distance, "title_distance": self.title_distance, "title_overlap": self.title_overlap,
+                "title_coverage": self.title_coverage}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    level: str  # SAME, RELATED or NONE (articles: SAME = shown)
+    probability: float | None  # None: no rule for this model
+    reasons: tuple[str, ...]
+
+    @property
+    def rank(self) -> tuple[int, float]:
+        return LEVELS[self.level], -1.0 if self.probability is None else self.probability
+
+
+def judge_ticket(rule: SupportRule | None, evidence: TicketEvidence) -> Verdict:
+    """The verdict on one candidate ticket. Identifiers that disagree, or that the ticket does not
+    confirm, cap it at "related"; without a rule for this model there is no verdict beyond that."""
+    reasons = identifier_reasons(evidence.agreement)
+    if evidence.shared_words:
+        reasons.append("shared terms: " + ", ".join(evidence.shared_words[:5]))
+    if rule is None:
+        return Verdict(RELATED if evidence.agreement.same or evidence.shared_words else NONE, None, tuple(reasons))
+    p = rule.tickets.score.probability(evidence.features())
+    reasons.append(closeness_words(evidence.distance, rule.tickets))
+    # identifiers that disagree or are unconfirmed, or a ticket not close in meaning (whatever it shares)
+    capped = evidence.agreement.conflict or evidence.agreement.unconfirmed or evidence.distance >= rule.tickets.far
+    if p >= rule.tickets.duplicate and not capped:
+        level = SAME
+    elif p >= min(rule.tickets.related, rule.tickets.duplicate):
+        level = RELATED
+    else:
+        level = NONE
+    return Verdict(level, p, tuple(reasons))
+
+
+def judge_article(rule: SupportRule | None, evidence: ArticleEvidence) -> Verdict:
+    """Shown (SAME) or not (NONE). Without a rule for this model: shown when it shares words."""
+    reasons = []
+    if evidence.title_words:
+        reasons.append("title matches: " + ", ".join(evidence.title_words[:5]))
+    elif evidence.text_words:
+        reasons.append("shared terms: " + ", ".join(evidence.text_words[:5]))
+    if rule is None:
+        return Verdict(SAME if evidence.title_words or evidence.text_words else NONE, None, tuple(reasons))
+    p = rule.articles.score.probability(evidence.features())
+    return Verdict(SAME if p >= rule.articles.shown else NONE, p, tuple(reasons))
+
+
+def identifier_reasons(agreement: Agreement) -> list[str]:
+    """ "same error code E-2201", "different error code (E-2202)", "the ticket does not mention E-4099"."""
+    reasons = [f"same {identifier.kind} {identifier}" for identifier in agreement.same
+               if identifier.kind in STRONG_KINDS]
+    reasons += [f"same {identifier.kind} {identifier}" for identifier in agreement.same
+                if identifier.kind not in STRONG_KINDS]
+    reasons += [f"different {mine.kind} ({', '.join(str(t) for t in theirs[:2])})"
+                for mine, theirs in agreement.different]
+    reasons += [f"the ticket does not mention {_named(identifier)}" for identifier in agreement.missing]
+    return reasons
+
+
+def _named(identifier: Identifier) -> str:
+    kind = identifier.kind
+    text = str(identifier)
+    return text if kind in ("error message", "amount") or kind.lower() in text.lower() else f"{kind} {text}"
+
+
+def closeness_words(distance: float, rule: TicketRule) -> str:
+    if distance <= rule.close:
+        return "very close in meaning"
+    if distance < rule.far:
+        return "close in meaning"
+    return "not close in meaning"

@@ -1,6 +1,6 @@
-"""The support form (Streamlit): is this case a duplicate of an unsolved ticket, and which articles
-answer it? Run by `streamlit run destination_milvus_zendesk/support_form.py [-- --tutorial]`, which
-calls `main()` on every rerun.
+"""The support form (Streamlit): is this case the same problem as an unsolved ticket, and which
+articles answer it? Run by `streamlit run destination_milvus_zendesk/support_form.py [-- --tutorial]`,
+which calls `main()` on every rerun.
 
 Configuration: SUPPORT_FORM_CONFIG = path to the connector's config JSON; without it MILVUS_URL,
 MILVUS_TOKEN and OPENAI_API_KEY (and optional MILVUS_COLLECTION), as in the tutorial.
@@ -10,6 +10,10 @@ unsolved set). ZENDESK_SUBDOMAIN (or the tickets' `url` field) gives the links t
 `-- --tutorial` (or SUPPORT_FORM_MODE=tutorial) restores the tutorial's form: statuses `new` only,
 "Submitted!", and articles only when no duplicate was found.
 
+The page speaks to agents: verdicts and reasons, numbers under "Details". What only an administrator
+can fix (a host, a process holding a file, a missing calibration) goes to the form's log (stderr of
+`streamlit run`), and the page says so in one short line.
+
 Milvus Lite lets one process open a database file at a time: with a `.db` file the form opens it
 for each lookup and releases it right after, so a sync can run while the form is open. A Milvus
 server has no such limit: one connection is shared by every session.
@@ -17,6 +21,7 @@ server has no such limit: one connection is shared by every session.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -25,12 +30,20 @@ import streamlit as st
 from ..config import ConnectorConfig
 from ..embedding.base import Embedder
 from ..embedding.factory import create_embedder
-from ..errors import ConnectorError
-from .answer import RETRIEVAL_NOTES, SupportAnswer, TicketHit
+from ..errors import ConfigError, ConnectorError
+from ..milvus_store import lite_lock_holder
+from .answer import SupportAnswer, View, present, present_tutorial
 from .inputs import (DEFAULT_STATUSES, TUTORIAL_STATUSES, ZENDESK_STATUSES, QueryInputError,
                      organization_id_value)
 from .search import SupportSearch
 from .settings import load_config
+
+log = logging.getLogger("destination_milvus_zendesk.support_form")
+
+_WARNED: set[str] = set()
+BUSY = "The ticket data is being updated right now: try again in a minute."
+NOT_SET_UP = "The lookup cannot reach its data: ask your administrator (the reason is in the form's log)."
+UNAVAILABLE = "Search is unavailable right now: try again in a minute (the reason is in the form's log)."
 
 
 def config_path() -> str | None:
@@ -39,6 +52,17 @@ def config_path() -> str | None:
 
 def tutorial_mode() -> bool:
     return "--tutorial" in sys.argv[1:] or os.environ.get("SUPPORT_FORM_MODE", "").lower() == "tutorial"
+
+
+def _log_to_stderr() -> None:
+    """The form's own log lines reach stderr (the log of `streamlit run`) when nothing else handles
+    them; where the root logger has handlers (a host application, pytest), they go there."""
+    log.setLevel(logging.INFO)
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s support form: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False  # a library may configure the root logger later: one line each, not two
 
 
 @st.cache_resource(show_spinner="Loading the embedding model...")
@@ -81,61 +105,47 @@ def link_text(title: object) -> str:
     return str(title).replace("[", "\\[").replace("]", "\\]")
 
 
-def when(timestamp: str | None) -> str:
-    return timestamp.replace("T", " ").replace("Z", " UTC") if timestamp else "unknown"
+def linked(text: str, url: str | None) -> str:
+    return f"[{link_text(text)}]({url})" if url else link_text(text)
 
 
-def show_answer(answer: SupportAnswer) -> None:
-    if answer.duplicate:
-        _show_duplicate(answer)
-    elif answer.organization_has_tickets is False:
-        st.info(f"Organization {answer.organization_id} has no tickets in this collection: check the organization "
-                "id. Nothing was submitted.")
+def show(view: View) -> None:
+    """The one presentation (answer.present), laid out: the verdict, the tickets in the order of their
+    verdicts with their reasons, the articles in theirs, a note, and the numbers under Details."""
+    box = {"duplicate": st.warning, "submitted": st.success}.get(view.tone, st.info)
+    box(view.headline)
+    for t in view.tickets:
+        lines = [f"**{t.label}:** {linked(t.title, t.url)}  \n{t.facts}"]
+        if t.why:
+            lines.append(f"Why: {t.why}")
+        if t.passage and t.label.startswith("Very likely"):
+            lines.append(f"Matching passage: _{t.passage.replace('_', ' ')}_")
+        st.markdown("  \n".join(lines))
+    if view.show_articles:
+        _show_articles(view)
+    if view.notice:
+        st.caption(view.notice)
+    if view.details:
+        with st.expander("Details"):
+            st.markdown("\n".join(f"* {link_text(line)}" for line in view.details))
+
+
+def _show_articles(view: View) -> None:
+    if view.articles_intro.endswith(":"):
+        st.write(view.articles_intro)
     else:
-        st.info(f"No {', '.join(answer.statuses)} ticket of organization {answer.organization_id} matches this case: "
-                "it looks new. Nothing was submitted: create the ticket in Zendesk.")
-    st.subheader("Help-center articles", divider="gray")
-    helpful = answer.helpful_articles
-    if helpful:
-        st.markdown("\n".join(f"* [{link_text(a.title or a.html_url)}]({a.html_url}) ({a.closeness})"
-                              for a in helpful))
-    else:
-        st.caption("No help-center article is close to this text.")
-    st.caption(RETRIEVAL_NOTES[answer.retrieval])
+        st.subheader(view.articles_intro, divider="gray")
+    if view.articles:
+        st.markdown("\n".join(f"* {linked(a.title, a.url)}" + (f" ({a.why})" if a.why else "") for a in view.articles))
+    elif view.no_articles:
+        st.caption(view.no_articles)
 
 
-def decision_basis(answer: SupportAnswer, hit: TicketHit) -> str:
-    """What decided: a dense distance under its threshold, or (hybrid) the adjusted distance under its own."""
-    if hit.score is not None:
-        return f"{answer.measure(hit)}; duplicates are below {answer.duplicate_threshold:.2f}"
-    return f"distance {hit.distance:.3f}; duplicates are below {answer.duplicate_threshold:.2f}"
-
-
-def _show_duplicate(answer: SupportAnswer) -> None:
-    d = answer.duplicate
-    title = f"#{d.id} {link_text(d.subject or '(no subject)')}"
-    lines = [f"**Possible duplicate: {f'[{title}]({d.url})' if d.url else title}**",
-             f"Status **{d.status or 'unknown'}**, last updated {when(d.updated_at)}. "
-             f"Closeness: **{d.closeness}** ({decision_basis(answer, d)})."]
-    if d.passage:
-        lines.append(f"Matching passage: _{d.passage.replace('_', ' ')}_")
-    st.warning("\n\n".join(lines))
-    others = [t for t in answer.tickets[1:] if t.duplicate]
-    if others:
-        st.markdown("Also similar:\n" + "\n".join(
-            f"* [#{t.id} {link_text(t.subject)}]({t.url}) ({t.status}, {t.closeness})" if t.url else
-            f"* #{t.id} {link_text(t.subject)} ({t.status}, {t.closeness})" for t in others))
-
-
-def show_tutorial_answer(answer: SupportAnswer) -> None:
-    if answer.duplicate:
-        st.warning(f"This case seems very similar to {answer.duplicate.subject} (id #{answer.duplicate.id})")
-    else:
-        st.success("Submitted!")
-        if answer.helpful_articles:
-            st.write("We also found some articles that might help you:")
-            st.markdown("\n".join(f"* [{link_text(a.title or a.html_url)}]({a.html_url})"
-                                  for a in answer.helpful_articles))
+def agent_message(exc: BaseException, config: ConnectorConfig | None) -> str:
+    """The one line an agent sees for a failure; the full reason goes to the log."""
+    if config is not None and config.indexing.is_lite and lite_lock_holder(config.indexing.host):
+        return BUSY
+    return NOT_SET_UP if isinstance(exc, ConfigError) else UNAVAILABLE
 
 
 def _input_problem(text: str, organization_text: str, statuses: list[str], tutorial: bool) -> str | None:
@@ -165,17 +175,27 @@ def _submit(text: str, organization_text: str, statuses: list[str], tutorial: bo
             answer = lookup(text, organization_id_value(organization_text), statuses)
     except QueryInputError as exc:
         st.error(str(exc))
-    except ConnectorError as exc:
+    except Exception as exc:  # noqa: BLE001 - never a traceback in the page; the reason goes to the log
         server_search.clear()  # reconnect on the next lookup: Milvus may be back by then
-        st.error(exc.message)
-    except Exception as exc:  # noqa: BLE001 - never a traceback in the page
-        server_search.clear()
-        st.error(f"Search is unavailable right now: {type(exc).__name__}")
+        reason = exc.message if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
+        log.error("lookup failed: %s", reason, exc_info=not isinstance(exc, ConnectorError))
+        st.error(agent_message(exc, _config_or_none()))
     else:
-        (show_tutorial_answer if tutorial else show_answer)(answer)
+        if not answer.rule.measured and answer.rule.unmeasured not in _WARNED:
+            _WARNED.add(answer.rule.unmeasured)  # once per process, not once per lookup
+            log.warning("%s", answer.rule.unmeasured)
+        show(present_tutorial(answer) if tutorial else present(answer))
+
+
+def _config_or_none() -> ConnectorConfig | None:
+    try:
+        return load_config(config_path())
+    except Exception:  # noqa: BLE001 - only used to word the message
+        return None
 
 
 def main() -> None:
+    _log_to_stderr()
     tutorial = tutorial_mode()
     st.set_page_config(page_title="Submit a support case" if tutorial else "Support case lookup", page_icon=":mag:")
     try:  # no Deploy button or developer menu in a tool people use (also set in .streamlit/config.toml)

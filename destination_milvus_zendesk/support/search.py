@@ -1,22 +1,25 @@
 """The support-form lookups on a collection this connector (or the official one) wrote.
 
-* `similar_open_tickets`: is this case a duplicate of an unsolved ticket of the same organization?
+* `similar_open_tickets`: is this case the same problem as an unsolved ticket of the organization?
 * `relevant_articles`: which help-center articles answer it?
 
-One embedding per submitted text serves both. Hits are grouped by record (one long ticket cannot
-fill every slot). Hybrid retrieval: on a collection with a BM25 full-text field (created by this
-connector on Milvus Lite, 2.5+, Zilliz Cloud) each search also runs BM25 on the raw text and Milvus
-fuses both lists with a weighted ranker, which ranks; elsewhere: dense only. Every answer says which
-retrieval it used.
+Milvus finds the candidates: by meaning, and where the collection has a BM25 full-text field
+(created by this connector on Milvus Lite, 2.5+, Zilliz Cloud) also by exact words, fused by
+Milvus's weighted ranker; elsewhere by meaning only. The decision is not Milvus's: each candidate
+is judged by the collection's rule for the embedding model (decision.py, stored by calibration.py)
+on its dense distance, the words it shares with the case and their identifiers, and the answer
+lists candidates in the order of those verdicts. One embedding per submitted text serves both
+lookups; the titles of candidate articles are embedded once per process.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass
 from typing import Any, Sequence
+
+import numpy as np
 
 from ..config import ConnectorConfig
 from ..embedding.base import Embedder
@@ -24,29 +27,31 @@ from ..embedding.factory import create_embedder
 from ..errors import ConfigError
 from ..milvus_store import DENSE, HYBRID, RECORD_ID, MilvusStore
 from . import filters
-from .answer import ArticleHit, SupportAnswer, TicketHit
-from .decision import (THRESHOLDS, bm25_shares, closeness, closeness_adjusted, default_thresholds,
-                       hybrid_rule)
+from .answer import ArticleHit, RuleInfo, SupportAnswer, TicketHit
+from .calibration import stored_rule
+from .decision import (NONE, SAME, CaseText, SupportRule, TicketEvidence, Verdict, article_evidence, judge_article,
+                       judge_ticket, ticket_evidence)
 from .inputs import DEFAULT_STATUSES, QueryInputError, organization_id_value, statuses_value, text_value
 
-# Hybrid ranking: Milvus's WeightedRanker on (dense, BM25) with norm_score (chosen on seed 7 of
-# bench/retrieval_quality.py: best duplicate F1 and paraphrase top-1).
+# Hybrid ranking: Milvus's WeightedRanker on (dense, BM25) with norm_score; it only finds candidates.
 HYBRID_WEIGHTS = (0.3, 0.7)
 MAX_CANDIDATES = 200
+TICKET_CANDIDATES = 10  # records judged per lookup, at least (the rule re-orders them)
+ARTICLE_CANDIDATES = 10
 PASSAGE_CHARS = 280
 _API_TICKET_URL = re.compile(r"^(https?://[^/]+)/api/v2/tickets/(\d+)(?:\.json)?$")
 
 
 @dataclass
 class Query:
-    """A submitted text and its embedding; `text` None: a bare vector (dense search only)."""
+    """A submitted text and its embedding; `text` None: a bare vector (no words to compare)."""
     text: str | None
     vector: list[float]
 
 
 @dataclass
 class Hit:
-    """A record's best chunk: its fields, dense distance and similarity, and the hybrid fused score."""
+    """A record's best chunk: its fields, its dense distance and similarity, and the hybrid fused score."""
     entity: dict[str, Any]
     distance: float
     similarity: float
@@ -55,6 +60,11 @@ class Hit:
     @property
     def rank_key(self) -> float:
         return self.similarity if self.score is None else self.score
+
+    @property
+    def l2(self) -> float:
+        """The distance as squared L2 on unit vectors, whatever the collection's metric."""
+        return 2.0 * (1.0 - self.similarity)
 
 
 def agent_url(ticket_id: Any, api_url: Any = None, subdomain: str | None = None) -> str | None:
@@ -70,11 +80,14 @@ def agent_url(ticket_id: Any, api_url: Any = None, subdomain: str | None = None)
     return f"{match.group(1)}/agent/tickets/{match.group(2)}" if match else None
 
 
-def passage_of(text: Any) -> str | None:
-    """The matching chunk, on one line, cut at a word near PASSAGE_CHARS."""
+def passage_of(text: Any, field_names: Sequence[str] = ()) -> str | None:
+    """The matching chunk, on one line, cut at a word near PASSAGE_CHARS, without the "description: "
+    the connector puts before each field's text."""
     if not isinstance(text, str) or not text.strip():
         return None
-    flat = " ".join(text.split())
+    prefixes = tuple(f"{name}: " for name in field_names)
+    flat = " ".join(" ".join(line[len(next((p for p in prefixes if line.startswith(p)), "")):]
+                             for line in text.splitlines()).split())
     if len(flat) <= PASSAGE_CHARS:
         return flat
     return flat[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " ..."
@@ -93,12 +106,11 @@ class SupportSearch:
     # ("weighted", (dense weight, BM25 weight)) or ("rrf", k): the benchmark compares them
     fusion: tuple[str, Any] = ("weighted", HYBRID_WEIGHTS)
 
-    def __init__(self, store: MilvusStore, embedder: Embedder, *, family: str, tickets_stream: str = "tickets",
-                 articles_stream: str = "articles", duplicate_threshold: float | None = None,
-                 article_threshold: float | None = None, zendesk_subdomain: str | None = None,
-                 retrieval: str = "auto") -> None:
-        """`retrieval`: "auto" (hybrid where the collection has a BM25 field), "dense" or "hybrid";
-        thresholds given explicitly are distances (hybrid duplicates: adjusted distances, HybridRule)."""
+    def __init__(self, store: MilvusStore, embedder: Embedder, *, tickets_stream: str = "tickets",
+                 articles_stream: str = "articles", zendesk_subdomain: str | None = None, retrieval: str = "auto",
+                 rule: SupportRule | None = None) -> None:
+        """`retrieval`: "auto" (hybrid where the collection has a BM25 field), "dense" or "hybrid".
+        `rule`: decide with this rule instead of the one stored with the collection (benchmarks)."""
         self.store = store
         self.embedder = embedder
         if store.client is None:
@@ -109,33 +121,45 @@ class SupportSearch:
         store.load(info)
         self.info = info
         self.retrieval = chosen_retrieval(retrieval, info.retrieval, store.collection)
-        self.rule = hybrid_rule(family, THRESHOLDS.get(family, THRESHOLDS["openai"]))
-        default_dup, default_art = default_thresholds(family, self.retrieval)
-        self.duplicate_threshold = default_dup if duplicate_threshold is None else duplicate_threshold
-        self.article_threshold = default_art if article_threshold is None else article_threshold
+        if rule is None:
+            self.rule, self.unmeasured = stored_rule(info.properties, embedder.model_id, embedder.dimensions)
+        else:
+            self.rule, self.unmeasured = rule, ""
         self.tickets_stream = tickets_stream
         self.articles_stream = articles_stream
         self.zendesk_subdomain = zendesk_subdomain or os.environ.get("ZENDESK_SUBDOMAIN") or None
         # Zendesk's `id` is stored as `_id` when the collection's primary key is named `id`
         self.id_field = "_id" if "id" in info.fields else "id"
+        self._titles: dict[str, list[float]] = {}  # article title -> its embedding, for this process
+
+    field_names: Sequence[str] = ("description", "subject", "body", "title")  # text fields, as rows prefix them
 
     @classmethod
     def from_config(cls, config: ConnectorConfig, embedder: Embedder | None = None, **kwargs: Any) -> "SupportSearch":
         store = MilvusStore(config.indexing)
         store.connect(create=False)
         try:
-            return cls(store, embedder or create_embedder(config), family=config.embedding.mode, **kwargs)
+            search = cls(store, embedder or create_embedder(config), **kwargs)
         except BaseException:
             store.close()
             raise
+        search.field_names = tuple(config.processing.text_fields)
+        return search
 
     def close(self) -> None:
         self.store.close()
 
+    @property
+    def rule_info(self) -> RuleInfo:
+        if self.rule is None:
+            return RuleInfo(self.embedder.model_id, None, self.unmeasured)
+        return RuleInfo(self.rule.model, self.rule.origin, "", self.rule.tickets.duplicate, self.rule.tickets.related,
+                        self.rule.articles.shown)
+
     # --- the two lookups ----------------------------------------------------------------------
 
-    def query_of(self, query: "str | list[float] | Query") -> Query:
-        """Text is embedded once; a bare vector has no text, so it is searched densely only."""
+    def query_of(self, query: "str | Sequence[float] | Query") -> Query:
+        """Text is embedded once; a bare vector has no text, so only its distance is judged."""
         if isinstance(query, Query):
             return query
         if isinstance(query, str):
@@ -156,75 +180,74 @@ class SupportSearch:
         has_tickets = None
         if not tickets:
             has_tickets = self.store.has_rows(filters.organization_tickets(self.tickets_stream, org))
-        return SupportAnswer(tickets, articles, org, wanted, has_tickets, self.duplicate_threshold,
-                             self.article_threshold, retrieval=self.retrieval)
+        return SupportAnswer(tickets, articles, org, wanted, has_tickets, retrieval=self.retrieval,
+                             rule=self.rule_info)
 
-    def similar_open_tickets(self, query: "str | list[float] | Query", organization_id: Any,
+    def similar_open_tickets(self, query: "str | Sequence[float] | Query", organization_id: Any,
                              statuses: Sequence[str] | str = DEFAULT_STATUSES, limit: int = 2) -> list[TicketHit]:
+        """The organization's candidates in these statuses, judged, best verdict first: those the
+        rule calls the same problem or related (without a rule: those sharing words or identifiers)."""
         org = organization_id_value(organization_id)
         wanted = statuses_value(statuses)
         query = self.query_of(query)
-        expr = filters.open_tickets(self.tickets_stream, org, wanted)
-        hits = self._search(query, expr, limit, [self.id_field, "subject", "description", "status", "updated_at",
-                                                 "url", self.store.cfg.text_field])
-        shares = self._shares(query, hits) if self.retrieval == HYBRID else [None] * len(hits)
-        out = []
-        for h, share in zip(hits, shares):
-            duplicate, words, score = self._decide(h, self.duplicate_threshold, share)
-            out.append(TicketHit(h.entity.get(self.id_field), h.entity.get("subject"), h.entity.get("description"),
-                                 h.distance, h.similarity, duplicate, status=h.entity.get("status"),
-                                 updated_at=_text(h.entity.get("updated_at")),
-                                 url=agent_url(h.entity.get(self.id_field), h.entity.get("url"), self.zendesk_subdomain),
-                                 passage=passage_of(h.entity.get(self.store.cfg.text_field)), closeness=words,
-                                 score=score, fused=h.score, bm25_share=share))
-        return out
+        hits = self._search(query, filters.open_tickets(self.tickets_stream, org, wanted), max(limit, TICKET_CANDIDATES),
+                            [self.id_field, "subject", "description", "status", "updated_at", "url",
+                             self.store.cfg.text_field])
+        case = CaseText.of(query.text or "", [str(h.entity.get("description") or "") for h in hits])
+        judged = []
+        for n, h in enumerate(hits):
+            evidence = ticket_evidence(case, str(h.entity.get("subject") or ""), str(
+                h.entity.get("description") or h.entity.get(self.store.cfg.text_field) or ""), h.l2,
+                h.entity.get(self.id_field))
+            judged.append((judge_ticket(self.rule, evidence), n, h, evidence))
+        judged.sort(key=lambda item: (-item[0].rank[0], -item[0].rank[1], item[1]))
+        return [self._ticket_hit(h, verdict, evidence) for verdict, _, h, evidence in judged
+                if verdict.level != NONE][:limit]
 
-    def relevant_articles(self, query: "str | list[float] | Query", limit: int = 5) -> list[ArticleHit]:
-        hits = self._search(self.query_of(query), filters.stream(self.articles_stream), limit,
+    def relevant_articles(self, query: "str | Sequence[float] | Query", limit: int = 5) -> list[ArticleHit]:
+        """The articles the rule shows for this case, best first."""
+        query = self.query_of(query)
+        hits = self._search(query, filters.stream(self.articles_stream), max(limit, ARTICLE_CANDIDATES),
                             [self.id_field, "title", "html_url", self.store.cfg.text_field])
-        out = []
-        for h in hits:
-            relevant, words, _ = self._decide(h, self.article_threshold)
-            out.append(ArticleHit(h.entity.get(self.id_field), h.entity.get("title"), h.entity.get("html_url"),
-                                  h.distance, h.similarity, relevant,
-                                  passage=passage_of(h.entity.get(self.store.cfg.text_field)), closeness=words,
-                                  fused=h.score))
-        return out
+        case = CaseText.of(query.text or "")
+        titles = self._title_distances(query, [str(h.entity.get("title") or "") for h in hits])
+        judged = []
+        for n, (h, title_distance) in enumerate(zip(hits, titles)):
+            evidence = article_evidence(case, str(h.entity.get("title") or ""),
+                                        str(h.entity.get(self.store.cfg.text_field) or ""), h.l2, title_distance)
+            verdict = judge_article(self.rule, evidence)
+            judged.append((verdict, n, h, evidence.title_distance))
+        judged.sort(key=lambda item: (-item[0].rank[0], -item[0].rank[1], item[1]))
+        return [ArticleHit(h.entity.get(self.id_field), h.entity.get("title"), h.entity.get("html_url"),
+                           shown=verdict.level == SAME, reasons=list(verdict.reasons), probability=verdict.probability,
+                           distance=h.l2, title_distance=title_distance,
+                           passage=passage_of(h.entity.get(self.store.cfg.text_field), self.field_names), fused=h.score)
+                for verdict, _, h, title_distance in judged if verdict.level == SAME][:limit]
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _decide(self, hit: Hit, threshold: float, share: float | None = None) -> tuple[bool, str, float | None]:
-        """(passes, closeness in words, adjusted distance or None). `share` None (dense retrieval, and
-        articles): the distance decides. Hybrid tickets: the adjusted distance (HybridRule)."""
-        if share is None:
-            return hit.similarity >= 1.0 - threshold / 2.0, closeness(hit.similarity, threshold), None
-        distance = 2.0 * (1.0 - hit.similarity)
-        adjusted = self.rule.adjusted(distance, share)
-        words = closeness_adjusted(adjusted, threshold, self.rule.share_weight)
-        if distance >= self.rule.max_distance:
-            words = "not close"
-        return self.rule.passes(distance, share, threshold), words, adjusted
+    def _ticket_hit(self, h: Hit, verdict: Verdict, evidence: TicketEvidence) -> TicketHit:
+        agreement = evidence.agreement
+        return TicketHit(
+            h.entity.get(self.id_field), h.entity.get("subject"), h.entity.get("description"), verdict.level,
+            list(verdict.reasons), verdict.probability, h.l2, evidence.overlap,
+            status=h.entity.get("status"), updated_at=_text(h.entity.get("updated_at")),
+            url=agent_url(h.entity.get(self.id_field), h.entity.get("url"), self.zendesk_subdomain),
+            passage=passage_of(h.entity.get(self.store.cfg.text_field), self.field_names), fused=h.score,
+            identifiers={"same": [str(i) for i in agreement.same],
+                         "different": [str(theirs[0]) for _, theirs in agreement.different if theirs],
+                         "missing": [str(i) for i in agreement.missing]})
 
-    def _shares(self, query: Query, hits: list[Hit]) -> list[float]:
-        """The hits' BM25 shares (HybridRule): their BM25 scores for the text over its best score among
-        all tickets. Two BM25 searches; a bare vector (no text) or a row without a record id has share 0."""
-        keys = [h.entity.get(RECORD_ID) for h in hits]
-        if not query.text or not any(keys):
-            return [0.0] * len(hits)
-        top = self.store.text_search(query.text, filter_expr=filters.stream(self.tickets_stream), limit=1,
-                                     output_fields=[RECORD_ID], consistency_level=self.consistency_level)
-        rows = self.store.text_search(query.text, filter_expr=filters.records(self.tickets_stream, [k for k in keys if k]),
-                                      limit=MAX_CANDIDATES, output_fields=[RECORD_ID],
-                                      consistency_level=self.consistency_level)
-        scores: dict[Any, float] = {}
-        for row in rows:  # a record's best chunk
-            key = row.get("entity", {}).get(RECORD_ID)
-            scores[key] = max(scores.get(key, 0.0), float(row["distance"]))
-        best = max([float(top[0]["distance"]) if top else 0.0, *scores.values()])
-        return bm25_shares([scores.get(k, 0.0) if k else 0.0 for k in keys], best)
+    def _title_distances(self, query: Query, titles: list[str]) -> list[float]:
+        """Squared L2 between the case and each title (unit vectors); titles new to this process are
+        embedded in one request and kept. A bare vector is compared as is."""
+        missing = list(dict.fromkeys(t for t in titles if t and t not in self._titles))
+        if missing:
+            self._titles.update(zip(missing, self.embedder.embed(missing)))
+        return [_unit_l2(query.vector, self._titles[t]) if t else 4.0 for t in titles]
 
     def _search(self, query: Query, expr: str, limit: int, fields: list[str]) -> list[Hit]:
-        """Best chunk per record, closest first; widens the search until `limit` records are found."""
+        """Best chunk per record, in retrieval order; widens the search until `limit` records are found."""
         hybrid = self.retrieval == HYBRID and bool(query.text)
         fields = list(dict.fromkeys(fields + [RECORD_ID] + ([self.info.vector_field] if hybrid else [])))
         candidates = min(MAX_CANDIDATES, max(limit * 4, 10))
@@ -247,9 +270,9 @@ class SupportSearch:
 
 
 def group_by_record(result: list[dict[str, Any]], metric: str | None, id_field: str,
-                    hybrid: tuple[list[float], str] | None = None) -> dict[Any, Hit]:
+                    hybrid: tuple[Sequence[float], str] | None = None) -> dict[Any, Hit]:
     """Each record's best chunk. `hybrid` (query vector, vector field): the rows' `distance` is the
-    fused score, and their dense distance is computed from the returned vectors (for display)."""
+    fused score, and their dense distance is computed from the returned vectors."""
     best: dict[Any, Hit] = {}
     for row in result:
         entity = row.get("entity", {})
@@ -269,13 +292,19 @@ def dense_distance(query: Sequence[float], stored: Sequence[float] | None, metri
     """What the dense search would have returned for this row: squared L2, or the inner product / cosine."""
     if stored is None:
         return float("nan")
+    a, b = np.asarray(query, dtype=np.float64), np.asarray(stored, dtype=np.float64)
     if (metric or "L2") == "L2":
-        return float(sum((a - b) * (a - b) for a, b in zip(query, stored)))
-    dot = float(sum(a * b for a, b in zip(query, stored)))
+        return float(np.sum((a - b) ** 2))
+    dot = float(a @ b)
     if metric == "COSINE":
-        norm = math.sqrt(sum(a * a for a in query) * sum(b * b for b in stored)) or 1.0
-        return dot / norm
+        return dot / (float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0)
     return dot
+
+
+def _unit_l2(a: Sequence[float], b: Sequence[float]) -> float:
+    """Squared L2 between the two vectors made unit length: 2 - 2 cos."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return max(0.0, 2.0 - 2.0 * float(x @ y) / (float(np.linalg.norm(x) * np.linalg.norm(y)) or 1.0))
 
 
 def chosen_retrieval(requested: str, supported: str, collection: str) -> str:
