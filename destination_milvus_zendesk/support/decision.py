@@ -204,15 +204,19 @@ def judge_ticket(rule: SupportRule | None, evidence: TicketEvidence) -> Verdict:
         return Verdict(RELATED if evidence.agreement.same or evidence.shared_words else NONE, None, tuple(reasons))
     p = rule.tickets.score.probability(evidence.features())
     reasons.append(closeness_words(evidence.distance, rule.tickets))
-    # identifiers that disagree or are unconfirmed, or a ticket not close in meaning (whatever it shares)
-    capped = evidence.agreement.conflict or evidence.agreement.unconfirmed or evidence.distance >= rule.tickets.far
-    if p >= rule.tickets.duplicate and not capped:
+    if p >= rule.tickets.duplicate and not capped(rule, evidence):
         level = SAME
     elif p >= min(rule.tickets.related, rule.tickets.duplicate):
         level = RELATED
     else:
         level = NONE
     return Verdict(level, p, tuple(reasons))
+
+
+def capped(rule: SupportRule, evidence: TicketEvidence) -> bool:
+    """Related at most, whatever the score: identifiers that disagree or that the ticket does not
+    confirm, or a ticket not close in meaning (whatever words or identifiers it shares)."""
+    return evidence.agreement.conflict or evidence.agreement.unconfirmed or evidence.distance >= rule.tickets.far
 
 
 def judge_article(rule: SupportRule | None, evidence: ArticleEvidence) -> Verdict:

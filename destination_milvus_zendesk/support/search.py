@@ -37,7 +37,7 @@ from .inputs import DEFAULT_STATUSES, QueryInputError, organization_id_value, st
 HYBRID_WEIGHTS = (0.3, 0.7)
 MAX_CANDIDATES = 200
 TICKET_CANDIDATES = 10  # records judged per lookup, at least (the rule re-orders them)
-ARTICLE_CANDIDATES = 10
+ARTICLE_CANDIDATES = 40  # articles judged per lookup: their titles decide, their chunks only find them
 PASSAGE_CHARS = 280
 _API_TICKET_URL = re.compile(r"^(https?://[^/]+)/api/v2/tickets/(\d+)(?:\.json)?$")
 
@@ -187,10 +187,16 @@ class SupportSearch:
                              statuses: Sequence[str] | str = DEFAULT_STATUSES, limit: int = 2) -> list[TicketHit]:
         """The organization's candidates in these statuses, judged, best verdict first: those the
         rule calls the same problem or related (without a rule: those sharing words or identifiers)."""
+        judged = self.judged_tickets(query, organization_id, statuses, max(limit, TICKET_CANDIDATES))
+        return [self._ticket_hit(h, verdict, evidence) for verdict, evidence, h in judged if verdict.level != NONE][:limit]
+
+    def judged_tickets(self, query: "str | Sequence[float] | Query", organization_id: Any,
+                       statuses: Sequence[str] | str, candidates: int) -> list[tuple[Verdict, TicketEvidence, Hit]]:
+        """Every candidate Milvus found (up to `candidates`), with its verdict and evidence, in the order
+        of the verdicts (then of the search): what the answer lists, and what the benchmark measures."""
         org = organization_id_value(organization_id)
-        wanted = statuses_value(statuses)
         query = self.query_of(query)
-        hits = self._search(query, filters.open_tickets(self.tickets_stream, org, wanted), max(limit, TICKET_CANDIDATES),
+        hits = self._search(query, filters.open_tickets(self.tickets_stream, org, statuses_value(statuses)), candidates,
                             [self.id_field, "subject", "description", "status", "updated_at", "url",
                              self.store.cfg.text_field])
         case = CaseText.of(query.text or "", [str(h.entity.get("description") or "") for h in hits])
@@ -201,8 +207,7 @@ class SupportSearch:
                 h.entity.get(self.id_field))
             judged.append((judge_ticket(self.rule, evidence), n, h, evidence))
         judged.sort(key=lambda item: (-item[0].rank[0], -item[0].rank[1], item[1]))
-        return [self._ticket_hit(h, verdict, evidence) for verdict, _, h, evidence in judged
-                if verdict.level != NONE][:limit]
+        return [(verdict, evidence, h) for verdict, _, h, evidence in judged]
 
     def relevant_articles(self, query: "str | Sequence[float] | Query", limit: int = 5) -> list[ArticleHit]:
         """The articles the rule shows for this case, best first."""
