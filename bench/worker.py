@@ -272,7 +272,7 @@ def cmd_query(args: argparse.Namespace) -> None:
     else:
         flush_s = 0.0
     embedder = create_embedder(cfg)
-    search = SupportSearch(store, embedder, family=cfg.embedding.mode)
+    search = SupportSearch(store, embedder)
     evals = build_eval_queries(args.tickets, args.articles, n_orgs=args.orgs)
     queries = [(q["text"], q["organization_id"]) for q in evals["duplicates"] + evals["novel"]]
     vectors = embedder.embed([text for text, _ in queries])

@@ -15,6 +15,8 @@ MODEL_PROPERTY = "dmz.embedding_model"  # collection property recording the embe
 # primary key (random keys) writes into it. Absent (hand-made collections): the writer never relies on it.
 KEYED_PROPERTY = "dmz.keyed_rows"
 COLUMNS_PROPERTY = "dmz.metadata_columns"  # the typed filter columns (milvus_store.METADATA_COLUMNS)
+# the support lookups' rule for the collection's embedding model, as JSON (support/calibration.py)
+SUPPORT_RULE_PROPERTY = "dmz.support_rule"
 STREAM = "_ab_stream"
 RECORD_ID = "_ab_record_id"
 CHUNK = "_ab_chunk"

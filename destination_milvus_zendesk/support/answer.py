@@ -160,9 +160,12 @@ def present(answer: SupportAnswer, for_admin: bool = False) -> View:
 def _headline(answer: SupportAnswer) -> tuple[str, str]:
     org = answer.organization_id
     same = [t for t in answer.tickets if t.duplicate]
+    if len(same) == 1:
+        return "duplicate", (f"Very likely the same problem as an unsolved ticket of organization {org}: add to it "
+                             "rather than opening a new one.")
     if same:
-        return "duplicate", (f"Very likely the same problem as {'an unsolved ticket' if len(same) == 1 else f'{len(same)} unsolved tickets'}"
-                             f" of organization {org}: add to it rather than opening a new one.")
+        return "duplicate", (f"Very likely the same problem as {len(same)} unsolved tickets of organization {org}: "
+                             "add to one of them rather than opening a new one.")
     if answer.organization_has_tickets is False:
         return "unknown organization", (f"Organization {org} has no tickets in this collection: check the "
                                         "organization id. Nothing was submitted.")

@@ -28,6 +28,7 @@ from ..config import ConnectorConfig, ProcessingConfig
 from ..documents import DocumentBuilder
 from ..embedding.base import Embedder
 from ..errors import ConfigError
+from ..schema import SUPPORT_RULE_PROPERTY
 from ..tokens import count_tokens
 from .decision import (ARTICLE_FEATURES, FEATURE_SIGNS, SAME, TICKET_FEATURES, TUTORIAL_RULE, ArticleRule, CaseText, Logistic,
                        SupportRule, TicketRule, article_evidence, judge_ticket, ticket_evidence)
@@ -37,7 +38,7 @@ from .decision import (ARTICLE_FEATURES, FEATURE_SIGNS, SAME, TICKET_FEATURES, T
 # problem": at least even odds; "related": at least one chance in five.
 DUPLICATE_PROBABILITY = 0.5
 RELATED_PROBABILITY = 0.2
-RULE_PROPERTY = "dmz.support_rule"  # collection property: the SupportRule of the collection's model, as JSON
+RULE_PROPERTY = SUPPORT_RULE_PROPERTY  # collection property: the SupportRule of the collection's model, as JSON
 CALIBRATE_COMMAND = "python -m destination_milvus_zendesk.query --calibrate --config <the connector's config file>"
 
 
