@@ -87,15 +87,19 @@ def calibrate(config: dict) -> None:
         store.close()
 
 
-@pytest.fixture(scope="module")
-def config_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    folder = tmp_path_factory.mktemp("support_form")
+def calibrated_collection(folder: Path) -> Path:
+    """The test collection written and calibrated in `folder`; the path of its config file."""
     config = connector_config(str(folder / "zendesk.db"))
     write_collection(config)
     calibrate(config)
     path = folder / "config.json"
     path.write_text(json.dumps(config))
-    return str(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def config_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(calibrated_collection(tmp_path_factory.mktemp("support_form")))
 
 
 def tickets_shown(at: AppTest) -> list[str]:

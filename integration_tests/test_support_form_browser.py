@@ -23,7 +23,7 @@ import pytest
 from devtools.browser import DESKTOP, PHONE, Browser, chromium_path, page_facts, streamlit_form, submit_case
 from destination_milvus_zendesk.support import form as support_form
 
-from .test_support_form import ARTICLE_QUERY, NEAR_COPY, calibrate, connector_config, write_collection
+from .test_support_form import ARTICLE_QUERY, NEAR_COPY, calibrated_collection, connector_config, write_collection
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = chromium_path()
@@ -35,11 +35,7 @@ WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 def form(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Two forms: one on a Lite collection the connector wrote, one whose Milvus is down."""
     folder = tmp_path_factory.mktemp("browser")
-    config = connector_config(str(folder / "zendesk.db"))
-    write_collection(config)
-    calibrate(config)
-    good = folder / "config.json"
-    good.write_text(json.dumps(config))
+    good = calibrated_collection(folder)
     down = folder / "down.json"
     down.write_text(json.dumps(connector_config("http://127.0.0.1:1", timeout_seconds=2)))
     with streamlit_form(good, folder / "streamlit.log") as url, \
