@@ -93,7 +93,7 @@ def calibrate(embedder: Embedder, processing: ProcessingConfig, today: datetime.
     tickets = [t for g in data["groups"] for t in g["tickets"]]
     cases = [c for g in data["groups"] for c in g["cases"]]
     ticket_pairs = _ticket_pairs(data, tickets, cases, ticket_vectors, case_vectors)
-    article_pairs = _article_pairs(data, builder, (article_vectors, title_vectors), question_vectors)
+    article_pairs = _article_pairs(data, (article_vectors, title_vectors), question_vectors)
     rule = fit_rule(embedder.model_id, embedder.dimensions, ticket_pairs, article_pairs)
     tokens = sum(count_tokens(t) for t in texts)
     day = (today or datetime.date.today()).isoformat()
@@ -149,18 +149,16 @@ def _ticket_pairs(data: dict[str, Any], tickets: list[dict[str, Any]], cases: li
     return pairs
 
 
-def _article_pairs(data: dict[str, Any], builder: DocumentBuilder, article_vectors: tuple[np.ndarray, np.ndarray],
+def _article_pairs(data: dict[str, Any], article_vectors: tuple[np.ndarray, np.ndarray],
                    question_vectors: np.ndarray) -> list[Pair]:
     """`article_vectors`: (the articles' rows, their titles alone)."""
     distances = _distances(question_vectors, article_vectors[0])
     title_distances = _distances(question_vectors, article_vectors[1])
-    bodies = [_row_text(builder, "articles", {"body": article["body"]}) for article in data["articles"]]
     pairs = []
     for i, question in enumerate(data["questions"]):
         read = CaseText.of(question["text"])
         for j, article in enumerate(data["articles"]):
-            evidence = article_evidence(read, article["title"], bodies[j], float(distances[i, j]),
-                                        float(title_distances[i, j]))
+            evidence = article_evidence(read, article["title"], float(distances[i, j]), float(title_distances[i, j]))
             pairs.append(Pair(evidence.features(), question["article"] == article["id"],
                               article["id"] in question.get("also", ()), case=i))
     return pairs

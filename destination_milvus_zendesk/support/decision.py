@@ -145,10 +145,11 @@ def ticket_evidence(case: CaseText, subject: str, description: str, distance: fl
                           compare(case.identifiers, of_ticket(subject, description) + own, text))
 
 
-def article_evidence(case: CaseText, title: str, text: str, distance: float, title_distance: float) -> ArticleEvidence:
-    title_words, text_words = Words.of(title), Words.of(text)
+def article_evidence(case: CaseText, title: str, distance: float, title_distance: float) -> ArticleEvidence:
+    """`distance`: to the article's closest chunk (shown in the details; the title decides)."""
+    title_words = Words.of(title)
     return ArticleEvidence(distance, title_distance, coverage(case.words, title_words), coverage(title_words, case.words),
-                           tuple(shared_words(case.words, title_words)), tuple(shared_words(case.words, text_words)))
+                           tuple(shared_words(case.words, title_words)))
 
 
 
@@ -176,7 +177,6 @@ class ArticleEvidence:
     title_overlap: float  # share of the case's content words in the title
     title_coverage: float  # share of the title's content words in the case
     title_words: tuple[str, ...]
-    text_words: tuple[str, ...]
 
     def features(self) -> dict[str, float]:
         return {"distance": self.distance, "title_distance": self.title_distance, "title_overlap": self.title_overlap,
@@ -220,16 +220,12 @@ def capped(rule: SupportRule, evidence: TicketEvidence) -> bool:
 
 
 def judge_article(rule: SupportRule | None, evidence: ArticleEvidence) -> Verdict:
-    """Shown (SAME) or not (NONE). Without a rule for this model: shown when it shares words."""
-    reasons = []
-    if evidence.title_words:
-        reasons.append("title matches: " + ", ".join(evidence.title_words[:5]))
-    elif evidence.text_words:
-        reasons.append("shared terms: " + ", ".join(evidence.text_words[:5]))
+    """Shown (SAME) or not (NONE). Without a rule for this model: shown when its title shares words."""
+    reasons = ("title matches: " + ", ".join(evidence.title_words[:5]),) if evidence.title_words else ()
     if rule is None:
-        return Verdict(SAME if evidence.title_words or evidence.text_words else NONE, None, tuple(reasons))
+        return Verdict(SAME if evidence.title_words else NONE, None, reasons)
     p = rule.articles.score.probability(evidence.features())
-    return Verdict(SAME if p >= rule.articles.shown else NONE, p, tuple(reasons))
+    return Verdict(SAME if p >= rule.articles.shown else NONE, p, reasons)
 
 
 def identifier_reasons(agreement: Agreement) -> list[str]:

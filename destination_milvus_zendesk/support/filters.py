@@ -3,9 +3,9 @@ literals: no organization id, status, stream name or record id reaches Milvus as
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
-from ..milvus_store import RECORD_ID, STREAM, in_filter, literal
+from ..milvus_store import STREAM, in_filter, literal
 
 
 def stream(name: str) -> str:
@@ -20,7 +20,3 @@ def organization_tickets(tickets_stream: str, organization_id: int) -> str:
 def open_tickets(tickets_stream: str, organization_id: int, statuses: Sequence[str]) -> str:
     """The organization's tickets in the statuses that count as open."""
     return f"{stream(tickets_stream)} and {in_filter('status', statuses)} and organization_id == {literal(organization_id)}"
-
-
-def records(stream_name: str, record_ids: Sequence[Any]) -> str:
-    return f"{stream(stream_name)} and {in_filter(RECORD_ID, record_ids)}"

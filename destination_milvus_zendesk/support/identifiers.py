@@ -201,11 +201,10 @@ def _canonical_os(name: str) -> str:
 
 def _names(text: str) -> list[tuple[int, Identifier]]:
     found = []
-    for kind, names in NAMES.items():
-        for canonical, spellings in names.items():
-            match = _NAME_PATTERNS[(kind, canonical)].search(text)
-            if match:
-                found.append((match.start(), Identifier(kind, canonical.lower(), canonical)))
+    for match in _ANY_NAME.finditer(text):
+        spelled = re.sub(r"[\s-]+", " ", match.group(0).lower())
+        kind, canonical = _SPELLINGS.get(spelled) or _SPELLINGS[spelled[:-1]]  # the pattern allows a plural "s"
+        found.append((match.start(), Identifier(kind, canonical.lower(), canonical)))
     for pattern in (_PLAN, _PLAN_CAPITALIZED, _PLAN_MOVE):
         for match in pattern.finditer(text):
             plan = match.group(1).capitalize()
@@ -213,14 +212,15 @@ def _names(text: str) -> list[tuple[int, Identifier]]:
     return found
 
 
-def _name_pattern(spellings: Iterable[str]) -> re.Pattern[str]:
-    words = "|".join(escaped if spelling in CASE_SENSITIVE else f"(?i:{escaped})"
-                     for spelling in spellings for escaped in [re.escape(spelling).replace(r"\ ", r"[\s-]+")])
-    return re.compile(rf"(?<![\w@.-])(?:{words})s?(?![\w-])")
-
-
-_NAME_PATTERNS = {(kind, canonical): _name_pattern(spellings)
-                  for kind, names in NAMES.items() for canonical, spellings in names.items()}
+# every spelling of every name in one pattern (one pass over a text), longest first so that "Outlook
+# calendar" wins over "Outlook"; spelling (lower case) -> (kind, canonical name)
+_SPELLINGS = {spelling.lower(): (kind, canonical)
+              for kind, names in NAMES.items() for canonical, spellings in names.items() for spelling in spellings}
+_ANY_NAME = re.compile(r"(?<![\w@.-])(?:%s)s?(?![\w-])" % "|".join(
+    (escaped if spelling in CASE_SENSITIVE else f"(?i:{escaped})")
+    for spelling in sorted({s for names in NAMES.values() for spellings in names.values() for s in spellings},
+                           key=len, reverse=True)
+    for escaped in [re.escape(spelling).replace(r"\ ", r"[\s-]+")]))
 
 
 @dataclass(frozen=True)

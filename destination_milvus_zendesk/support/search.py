@@ -218,8 +218,7 @@ class SupportSearch:
         titles = self._title_distances(query, [str(h.entity.get("title") or "") for h in hits])
         judged = []
         for n, (h, title_distance) in enumerate(zip(hits, titles)):
-            evidence = article_evidence(case, str(h.entity.get("title") or ""),
-                                        str(h.entity.get(self.store.cfg.text_field) or ""), h.l2, title_distance)
+            evidence = article_evidence(case, str(h.entity.get("title") or ""), h.l2, title_distance)
             verdict = judge_article(self.rule, evidence)
             judged.append((verdict, n, h, evidence.title_distance))
         judged.sort(key=lambda item: (-item[0].rank[0], -item[0].rank[1], item[1]))
@@ -255,7 +254,7 @@ class SupportSearch:
         """Best chunk per record, in retrieval order; widens the search until `limit` records are found."""
         hybrid = self.retrieval == HYBRID and bool(query.text)
         fields = list(dict.fromkeys(fields + [RECORD_ID] + ([self.info.vector_field] if hybrid else [])))
-        candidates = min(MAX_CANDIDATES, max(limit * 4, 10))
+        candidates = min(MAX_CANDIDATES, max(limit * 2, 10))  # rows: most records have one or two chunks
         while True:
             result = self._candidates(query, hybrid, expr, candidates, fields)
             best = group_by_record(result, self.info.metric, self.id_field,

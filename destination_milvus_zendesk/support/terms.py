@@ -8,6 +8,7 @@ reduced to a crude stem so that "charged" meets "charge") the other text also ha
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ quick asap urgent fwd re via able way
 _SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly", "e")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A crude English stem: the longest common suffix off (keeping 3 letters), a doubled last
     consonant undone ("setting" -> "set"). Equal stems are the point, not linguistics."""
