@@ -107,9 +107,9 @@ def _sync_once(config: ConnectorConfig, config_path: Path, *, keep: bool, fresh:
 def _calibrate_once(config: ConnectorConfig) -> None:
     """The support lookups' rule for this embedding model, fitted and stored with the collection,
     unless the collection already holds one fitted on this calibration set."""
-    print(f"\n== 2. calibrate: when is a ticket the same problem, which articles to show, for embedding model "
-          f"'{config.embedding.mode}'")
     embedder = create_embedder(config)
+    print(f"\n== 2. calibrate: when is a ticket the same problem, which articles to show, for embedding model "
+          f"{embedder.model_id}")
     store = MilvusStore(config.indexing)
     store.connect(create=False)
     try:
