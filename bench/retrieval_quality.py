@@ -306,7 +306,11 @@ def markdown(report: dict[str, Any], command: str, seconds: float, load: str) ->
              "form shows the first two), recall over the cases that have one. Identifier twins and unknown-identifier "
              "cases also count every ticket wrongly called the same problem.",
              "* Best threshold: the score cut with the best F1 on the held-out cases themselves, chosen after the fact; "
-             "the calibrated cut is the rule's own (a score of 0.5).", ""]
+             "the calibrated cut is the rule's own (a score of 0.5).",
+             "* Not a blind test for the local model: no number is fitted on the held-out cases, but the design of the "
+             "evidence (the identifier kinds, a ticket's identifiers taken from its subject first, the \"not close in "
+             "meaning\" cap, compound words, 40 article candidates) was revised while looking at the local model's "
+             "results on them. `wordllama-128` and the generated seeds were measured after those revisions.", ""]
     lines += _target_lines(models) + _model_lines(models) + _own_question_lines(report) + _miss_lines(models)
     lines += _seed_lines(report.get("seeds") or [])
     return "\n".join(lines) + "\n"
@@ -329,7 +333,7 @@ def _target_lines(models: list[dict[str, Any]]) -> list[str]:
         if m["model"] != "local":
             d, b = m["hybrid"]["duplicates"], m["hybrid"]["best"]
             gap = b["f1"] - d["f1"]
-            lines.append(f"| `{m['model']}` (not designed on): F1 within 0.03 of its best threshold | F1 {_f(d['f1'])} "
+            lines.append(f"| `{m['model']}`, calibrated like any model: F1 within 0.03 of its best threshold | F1 {_f(d['f1'])} "
                          f"at the calibrated cut, {_f(b['f1'])} at the best cut ({b['cut']:.2f}): gap {_f(gap)} | "
                          f"{_yes(gap <= 0.03)} |")
     return lines + [""]
