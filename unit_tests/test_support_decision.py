@@ -107,6 +107,7 @@ def test_check_says_which_rule_or_how_to_calibrate() -> None:
     note = calibration_note({}, "local:wordllama-l2-supercat-256:256", 256)
     assert note.startswith("Support lookups: The duplicate threshold is unmeasured for embedding model local:")
     assert CALIBRATE_COMMAND in note
+    assert "from_field cannot embed what an agent types" in calibration_note({}, "from_field:vector:8", 8)
 
 
 def test_fitted_weights_keep_their_sign_and_the_fit_is_deterministic() -> None:

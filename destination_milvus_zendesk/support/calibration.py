@@ -310,6 +310,9 @@ def stored_rule(properties: dict[str, str], model: str, dimensions: int) -> tupl
 
 def calibration_note(properties: dict[str, str], model: str, dimensions: int) -> str:
     """One sentence for `check`: which rule the support lookups use on this collection, or how to make one."""
+    if model.startswith("from_field:"):
+        return ("Support lookups: embedding mode from_field cannot embed what an agent types; point the form and "
+                "the CLI at a config with the model that made the vectors, then calibrate it.")
     rule, why = stored_rule(properties, model, dimensions)
     if rule is None:
         return f"Support lookups: {why[0].upper()}{why[1:]}."
