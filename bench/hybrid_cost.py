@@ -99,7 +99,7 @@ def _batches(rows: int, rng, queries: list[tuple[str, int]]):
 
 def _latencies(store, queries: list[tuple[str, int]], full_text: bool, rng) -> dict[str, float]:
     """p50/p95 of the form's duplicate search: dense, and hybrid where the collection has BM25."""
-    from destination_milvus_zendesk.query import HYBRID_WEIGHTS
+    from destination_milvus_zendesk.support.search import HYBRID_WEIGHTS
 
     expr = 'status in ["new", "open", "pending", "hold"] and organization_id == {}'
     times: dict[str, list[float]] = {"dense": [], **({"hybrid": []} if full_text else {})}

@@ -548,7 +548,11 @@ distance Milvus's L2 metric returns on normalized vectors, `d = |q - x|^2 = 2 - 
   its longest text**: on this sample one 10k-token ticket in a batch of short ones made that batch take
   3 s instead of 0.02 s. Sort (or bucket) texts by length before `embed` and restore the order.
 
-## Recommended thresholds for `wordllama` (field-prefixed texts, as the connector embeds)
+## Distance thresholds for `wordllama` alone (field-prefixed texts, as the connector embeds)
+
+The support lookups no longer use fixed distance thresholds: `query --calibrate` fits each model's rule
+on the package's calibration set, with identifiers and shared words beside the distance
+([retrieval quality](retrieval_quality.md)). These figures describe what the distance alone can do.
 
 | | recommended `d` (squared L2) | cosine `1 - d/2` | precision | recall | F1-optimal `d` on seed 7 | same decisions for `d` in |
 |---|---|---|---|---|---|---|

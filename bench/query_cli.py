@@ -41,6 +41,11 @@ def sync(work: Path) -> Path:
     path, proc = sync_sample(work, timeout=600)
     if proc.returncode != 0:
         raise SystemExit(f"sync failed: {proc.stdout.decode()[-1000:]}")
+    # the model's rule, as the demo stores it: lookups then decide as they do for a user
+    calibrated = subprocess.run([sys.executable, "-m", "destination_milvus_zendesk.query", "--calibrate", "--config",
+                                 str(path)], capture_output=True, text=True, cwd=REPO, timeout=600)
+    if calibrated.returncode != 0:
+        raise SystemExit(f"calibrate failed: {calibrated.stderr[-1000:]}")
     return path
 
 

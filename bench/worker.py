@@ -258,7 +258,7 @@ def cmd_query(args: argparse.Namespace) -> None:
     """Median latency of the support form's two lookups with precomputed vectors (no embedding call)."""
     from destination_milvus_zendesk.embedding.factory import create_embedder
     from destination_milvus_zendesk.milvus_store import MilvusStore
-    from destination_milvus_zendesk.query import SupportSearch
+    from destination_milvus_zendesk.support.search import SupportSearch
     from test_support.zendesk_sample import build_eval_queries
 
     cfg = _config(args.config)
@@ -271,7 +271,7 @@ def cmd_query(args: argparse.Namespace) -> None:
     else:
         flush_s = 0.0
     embedder = create_embedder(cfg)
-    search = SupportSearch(store, embedder, family=cfg.embedding.mode)
+    search = SupportSearch(store, embedder)
     evals = build_eval_queries(args.tickets, args.articles, n_orgs=args.orgs)
     queries = [(q["text"], q["organization_id"]) for q in evals["duplicates"] + evals["novel"]]
     vectors = embedder.embed([text for text, _ in queries])

@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import re
-import sys
 from typing import Any, Iterable, Iterator, Mapping
 
 import orjson
@@ -21,6 +20,7 @@ from .embedding.base import Embedder
 from .embedding.factory import create_embedder
 from .errors import ConfigError, ConnectorError, InputError
 from .milvus_store import MODEL_PROPERTY, CollectionInfo, MilvusStore, check_collection
+from .support.calibration import calibration_note
 from .writer import InputLine, Writer
 
 logger = logging.getLogger("airbyte")
@@ -85,7 +85,7 @@ class DestinationMilvusZendesk(ProtocolDestination):
             else:
                 store.load(info)
                 validate_collection(info, embedder, cfg)
-                note = " " + retrieval_note(info)
+                note = f" {retrieval_note(info)} {calibration_note(info.properties, embedder.model_id, embedder.dimensions)}"
             embedder.check()
             return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=f"Milvus and the embedding model are "
                                            f"ready.{note}{ignored_note(cfg)}")

@@ -212,6 +212,9 @@ def _quiet_client_loggers(lite: bool) -> None:
         logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
         # milvus-lite's server manager logs a traceback when the file is locked; connect() names the holder
         logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
+        # faiss (loaded by Lite) reports at INFO which CPU builds it could not load ("Could not load library
+        # with AVX512 support"), shown wherever pymilvus's import set the root logger to INFO; warnings stay
+        logging.getLogger("faiss").setLevel(logging.WARNING)
 
 
 class SessionTimestamps:
@@ -788,6 +791,14 @@ class MilvusStore(MilvusRows):
     def set_model(self, model_id: str) -> None:
         self._connected()
         self.client.alter_collection_properties(self.collection, properties={MODEL_PROPERTY: model_id})
+
+    def set_property(self, name: str, value: str) -> None:
+        """A collection property every client of the collection reads (the support lookups' rule)."""
+        client = self._connected()
+        self.call(lambda: client.alter_collection_properties(self.collection, properties={name: value}),
+                  "setting a collection property")
+        if self.info is not None:
+            self.info.properties[name] = value
 
     def has_rows(self, expr: str) -> bool:
         """Does any row match `expr`? (one row read, not a count)"""

@@ -16,6 +16,8 @@ MODEL_PROPERTY = "dmz.embedding_model"  # collection property recording the embe
 KEYED_PROPERTY = "dmz.keyed_rows"
 COLUMNS_PROPERTY = "dmz.metadata_columns"  # the typed filter columns (milvus_store.METADATA_COLUMNS)
 BOOKKEEPING_PREFIX = "_ab_"  # every bookkeeping field's; a record field stored under such a name is renamed
+# the support lookups' rule for the collection's embedding model, as JSON (support/calibration.py)
+SUPPORT_RULE_PROPERTY = "dmz.support_rule"
 STREAM = "_ab_stream"
 RECORD_ID = "_ab_record_id"
 CHUNK = "_ab_chunk"

@@ -11,12 +11,20 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, ConfiguredAirbyteCatalogSerializer, Type
 from pymilvus import MilvusClient
+
+from destination_milvus_zendesk.config import parse_config
+from destination_milvus_zendesk.destination import DestinationMilvusZendesk
+from destination_milvus_zendesk.embedding.local import FakeEmbedder
+from destination_milvus_zendesk.milvus_store import MilvusStore
+from destination_milvus_zendesk.support.calibration import run_calibration
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_OPENAI_KEY = "sk-test-SECRET-0123456789abcdef"
@@ -157,3 +165,73 @@ def rows(backend: Backend, collection: str, expr: str = "", fields: list[str] | 
         client.load_collection(collection)
         return client.query(collection, filter=expr or "_ab_chunk >= 0", output_fields=fields or ["*"],
                             consistency_level="Strong", limit=16384)
+
+
+# --- the support form's test collection (the AppTest and browser suites) --------------------------------------------
+
+LOGIN = "I reset my password yesterday and now the login page says my credentials are invalid."
+NEAR_COPY = "Cannot log in after password reset. " + LOGIN.replace("yesterday", "this morning")
+CALENDAR = "Our shared team calendar stopped syncing with Outlook on Monday; events created since then are missing."
+ARTICLE_QUERY = "How do I set up two-factor authentication with an authenticator app?"
+TICKETS = [
+    {"id": 101, "organization_id": 1, "status": "new", "subject": "Cannot log in after password reset",
+     "description": LOGIN, "url": "https://acme.zendesk.com/api/v2/tickets/101.json",
+     "updated_at": "2024-05-02T10:00:00Z"},
+    {"id": 102, "organization_id": 1, "status": "open", "subject": "Invoice shows the wrong VAT number",
+     "description": "Our March invoice lists an old VAT number, please correct it."},
+    {"id": 201, "organization_id": 2, "status": "solved", "subject": "Password reset broke my login",
+     "description": LOGIN},
+    {"id": 203, "organization_id": 2, "status": "pending", "subject": "Calendar sync stopped",
+     "description": CALENDAR},
+    {"id": 202, "organization_id": 2, "status": "new", "subject": "Export to CSV times out",
+     "description": "Exporting the full report to CSV never finishes and the page times out."},
+]
+ARTICLES = [
+    {"id": 901, "title": "Set up two-factor authentication",
+     "body": "<p>Two-factor authentication with an authenticator app: open <b>Settings</b>, choose Security, "
+             "scan the QR code with your authenticator app and enter the code.</p>",
+     "html_url": "https://help.example.com/hc/articles/901"},
+    {"id": 902, "title": "Download your invoices",
+     "body": "<p>Invoices are under Billing, then History. Each invoice can be downloaded as a PDF.</p>",
+     "html_url": "https://help.example.com/hc/articles/902"},
+]
+
+
+def connector_config(host: str, **indexing: object) -> dict:
+    return {"embedding": {"mode": "fake"},
+            "indexing": {"host": host, "collection": "zendesk", "create_collection": True, **indexing},
+            "processing": {"chunk_size": 1000, "text_fields": ["body", "title", "description", "subject"]}}
+
+
+def write_collection(config: dict) -> None:
+    streams = [{"stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+                "sync_mode": "full_refresh", "destination_sync_mode": "overwrite", "primary_key": [["id"]]}
+               for name in ("tickets", "articles")]
+    catalog = ConfiguredAirbyteCatalogSerializer.load({"streams": streams})
+    now = int(time.time() * 1000)
+    messages = [AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=now))
+                for stream, records in (("tickets", TICKETS), ("articles", ARTICLES)) for data in records]
+    for _ in DestinationMilvusZendesk().write(config, catalog, iter(messages)):
+        pass
+
+
+def calibrate(config: dict) -> None:
+    """The collection's rule for the hashing embedder, as `query --calibrate` stores it."""
+    parsed = parse_config(config)
+    store = MilvusStore(parsed.indexing)
+    store.connect(create=False)
+    try:
+        store.describe()
+        run_calibration(parsed, store, FakeEmbedder())
+    finally:
+        store.close()
+
+
+def calibrated_collection(folder: Path) -> Path:
+    """The test collection written and calibrated in `folder`; the path of its config file."""
+    config = connector_config(str(folder / "zendesk.db"))
+    write_collection(config)
+    calibrate(config)
+    path = folder / "config.json"
+    path.write_text(json.dumps(config))
+    return path

@@ -38,7 +38,8 @@ def test_demo_second_run_does_not_embed_again(tmp_path: Path, monkeypatch: pytes
     second = capsys.readouterr().out
     assert len(syncs) == 1, "the second run must not sync (and embed) the sample again"
     assert "Already synced" in second
+    assert "Calibrated embedding model local:" in first and "Already calibrated: the rule calibrated" in second
     # the lookups are the same both times: idempotent
-    strip = lambda out: [line for line in out.split("== 2.")[1].splitlines() if " ms)" not in line]  # noqa: E731
+    strip = lambda out: [line for line in out.split("== 3.")[1].splitlines() if " ms)" not in line]  # noqa: E731
     assert strip(first) == strip(second)
     assert demo.main(["--config", str(path), "--fresh"]) == 0 and len(syncs) == 2

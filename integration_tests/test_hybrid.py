@@ -1,16 +1,13 @@
-"""Hybrid retrieval (issue 15) on both backends: Milvus Lite gets the BM25 field and the form fuses
-dense and full-text search; milvus-server 2.3.5 has no BM25, so the collection stays dense and every
-answer (and check) says so."""
+"""Hybrid retrieval on both backends: Milvus Lite gets the BM25 field and the lookups find candidates
+by fused dense and full-text search; milvus-server 2.3.5 has no BM25, so the collection stays dense and
+every answer (and check) says so. On both, `--calibrate` stores the model's rule with the collection
+and the verdicts use it."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-
-import pytest
-
-from destination_milvus_zendesk import query
 
 from .helpers import REPO, catalog, make_config, record, run_connector
 
@@ -27,6 +24,7 @@ TICKETS = [
     {"id": 5, "organization_id": 5, "status": "solved", "subject": "Export fails",  # solved: a decoy
      "description": f"Our export stopped with {ERROR_CODE} last year."},
 ]
+CASE = f"Our nightly ledger export stops with {ERROR_CODE} after a few minutes."
 ARTICLES = [{"id": 90, "title": "Ledger export errors", "body": f"<p>{ERROR_CODE}: the export token expired.</p>",
              "html_url": "https://help.example.com/90"}]
 
@@ -44,6 +42,15 @@ def ask(config, tmp_path, text, org, *extra):
     path.write_text(json.dumps(config))
     out = subprocess.run([sys.executable, "-m", "destination_milvus_zendesk.query", text, "--org", str(org), "--json",
                           "--config", str(path), *extra], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return json.loads(out.stdout)
+
+
+def calibrate(config, tmp_path):
+    path = tmp_path / "query-config.json"
+    path.write_text(json.dumps(config))
+    out = subprocess.run([sys.executable, "-m", "destination_milvus_zendesk.query", "--calibrate", "--config", str(path),
+                          "--json"], capture_output=True, text=True, cwd=REPO, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     return json.loads(out.stdout)
 
@@ -67,23 +74,25 @@ def test_lite_collection_gets_bm25_and_lookups_are_hybrid(tmp_path):
         client.load_collection("zendesk")
         stored = client.query("zendesk", filter='_ab_stream == "tickets"', output_fields=["_ab_bm25", "id"], limit=10)
         assert len(stored) == len(TICKETS) and all(row["_ab_bm25"] for row in stored)  # Milvus filled it
-    assert "Retrieval: hybrid" in check_message(config, tmp_path)
+    message = check_message(config, tmp_path)
+    assert "Retrieval: hybrid" in message and "--calibrate" in message  # not calibrated yet: check says how
+    assert calibrate(config, tmp_path)["model"] == "fake:hashing:1536"
+    assert "decided by the rule calibrated for this model" in check_message(config, tmp_path)
 
-    answer = ask(config, tmp_path, f"{ERROR_CODE} again", 5)
-    assert answer["retrieval"] == "hybrid" and answer["threshold_kind"] == "max adjusted distance"
+    answer = ask(config, tmp_path, CASE, 5)
+    assert answer["retrieval"] == "hybrid" and answer["rule"]["model"] == "fake:hashing:1536"
     top = answer["tickets"][0]
-    assert top["id"] == 1  # the exact term wins over the look-alike #2
-    assert top["fused"] is not None and top["score"] == pytest.approx(
-        top["distance"] - query.HYBRID_RULES["fake"].share_weight * top["bm25_share"])
-    # the best BM25 score anywhere is the solved #5's (the code in a shorter text), outside this lookup's
-    # filter: #1's share is below 1; the look-alike #2 has neither query word
-    assert 0.5 < top["bm25_share"] < 1.0
-    assert all(t["bm25_share"] == 0.0 for t in answer["tickets"][1:])
+    assert top["id"] == 1 and top["verdict"] == "same" and top["fused"] is not None  # the exact term wins
+    assert f"same error code {ERROR_CODE}" in top["reasons"]
+    lookalike = [t for t in answer["tickets"] if t["id"] == 2]
+    assert not lookalike or (lookalike[0]["verdict"] == "related"
+                             and f"the ticket does not mention error code {ERROR_CODE}" in lookalike[0]["reasons"])
     assert {t["id"] for t in answer["tickets"]} <= {1, 2, 3}  # never the other org's #4 nor the solved #5
     assert answer["articles"][0]["id"] == 90
 
-    dense = ask(config, tmp_path, f"{ERROR_CODE} again", 5, "--retrieval", "dense")
-    assert dense["retrieval"] == "dense" and dense["tickets"][0]["score"] is None
+    dense = ask(config, tmp_path, CASE, 5, "--retrieval", "dense")
+    assert dense["retrieval"] == "dense" and dense["tickets"][0]["fused"] is None
+    assert (dense["tickets"][0]["id"], dense["tickets"][0]["verdict"]) == (1, "same")
 
 
 def test_lite_collection_without_full_text_when_switched_off(tmp_path):
@@ -122,11 +131,13 @@ def _server_is_dense(backend, collection_name, tmp_path):
         # (creating, dropping and creating it again let a load reach the dropped sparse schema: 2.3.5 aborted)
         assert not [c for c in client.list_collections() if c.startswith("dmz_bm25_probe_")]
     assert "Retrieval: dense vectors only" in check_message(config, tmp_path)
+    calibrate(config, tmp_path)  # the rule is a collection property on a 2.3 server too
 
-    answer = ask(config, tmp_path, f"{ERROR_CODE} again", 5)
-    assert answer["retrieval"] == "dense" and answer["threshold_kind"] == "max distance"
-    assert all(t["score"] is None for t in answer["tickets"] + answer["articles"])
-    text = subprocess.run([sys.executable, "-m", "destination_milvus_zendesk.query", f"{ERROR_CODE} again", "--org",
+    answer = ask(config, tmp_path, CASE, 5)
+    assert answer["retrieval"] == "dense" and answer["rule"]["origin"].startswith("the rule calibrated")
+    assert all(t["fused"] is None for t in answer["tickets"] + answer["articles"])
+    assert (answer["tickets"][0]["id"], answer["tickets"][0]["verdict"]) == (1, "same")
+    text = subprocess.run([sys.executable, "-m", "destination_milvus_zendesk.query", CASE, "--org",
                            "5", "--config", str(tmp_path / "query-config.json")], capture_output=True, text=True,
                           cwd=REPO, timeout=120).stdout
-    assert "searched by meaning only: dense vectors" in text
+    assert text.startswith("Very likely the same problem as an unsolved ticket of organization 5")

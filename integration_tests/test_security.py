@@ -33,7 +33,9 @@ import pytest
 from destination_milvus_zendesk.config import IndexingConfig, NoAuth, TokenAuth, UsernamePasswordAuth, parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.milvus_store import MilvusStore
-from destination_milvus_zendesk.query import QueryInputError, SupportSearch
+from destination_milvus_zendesk.support.inputs import QueryInputError
+from destination_milvus_zendesk.support.calibration import run_calibration
+from destination_milvus_zendesk.support.search import SupportSearch
 
 from .helpers import REPO, TEST_OPENAI_KEY, Backend, make_config, record, run_connector, state
 from .reliability import figure, scan_secrets
@@ -118,7 +120,10 @@ def test_query_filters_cannot_be_injected(tmp_path):
     from .helpers import catalog
 
     assert run_connector("write", tmp_path, config, catalog(), tickets + [state("tickets", 1)]).returncode == 0
-    search = SupportSearch(_store(config), FakeEmbedder(), family="fake")
+    store = _store(config)
+    store.describe()
+    run_calibration(parse_config(config), store, FakeEmbedder())  # verdicts need the model's rule
+    search = SupportSearch(store, FakeEmbedder())
     try:
         vector = search.embed(text)
         hits = search.similar_open_tickets(vector, 1, limit=10)
@@ -135,12 +140,12 @@ def test_query_filters_cannot_be_injected(tmp_path):
             refused += 1
         assert {h.id for h in search.similar_open_tickets(vector, 1, [" NEW "], limit=10)} == {2, 4, 6}
         # stream names and free text reach Milvus only as escaped literals / vectors
-        sneaky = SupportSearch(search.store, FakeEmbedder(), family="fake",
+        sneaky = SupportSearch(search.store, FakeEmbedder(),
                                tickets_stream='tickets" or _ab_stream != "', articles_stream="x' or '1' == '1")
         assert sneaky.similar_open_tickets(vector, 1, limit=10) == []
         assert sneaky.relevant_articles(vector, limit=10) == []
         answer = search.lookup('he said "it\'s \\ broken" or 1 == 1 --', 7)
-        assert [t.id for t in answer.tickets] == [99]
+        assert all(t.id == 99 for t in answer.tickets) and (answer.tickets or answer.organization_has_tickets)
     finally:
         search.store.close()
         from milvus_lite.server_manager import server_manager_instance

@@ -29,7 +29,9 @@ Endpoints
 ``POST /_control``; ``GET /health``. Binds to 127.0.0.1 only.
 
 Embeddings are :func:`feature_hash_matrix` vectors (deterministic hashed bag of
-words, unit length). Dimension = request ``dimensions`` or the model default
+words, unit length); the model ``wordllama-<dims>`` (e.g. ``wordllama-128``)
+serves the offline wordllama model cut to its first ``dims`` dimensions
+(:func:`wordllama_matrix`), a second real embedder for benchmarks. Dimension = request ``dimensions`` or the model default
 (``text-embedding-ada-002``/``-3-small``: 1536, ``-3-large``: 3072, anything
 else: ``default_dimensions``). ``encoding_format`` ``"float"`` (JSON numbers) and
 ``"base64"`` (little-endian float32, what the SDK requests by default) are both
@@ -810,7 +812,7 @@ class FakeOpenAIServer:
                                      f"got {len(texts)}.", param="input")
 
         dims_default = {**KNOWN_MODEL_DIMENSIONS, **(cfg["model_dimensions"] or {})}.get(
-            model, int(cfg["default_dimensions"]))
+            model, _wordllama_dimensions(model) or int(cfg["default_dimensions"]))
         dims = req.get("dimensions")
         if dims is None:
             dims = dims_default
@@ -875,7 +877,7 @@ class FakeOpenAIServer:
         out_dims = dims
         if fault is not None and fault["kind"] == "wrong_dimension":
             out_dims = int(fault.get("dimensions") or (dims - 1 if dims > 1 else 2))
-        mat = feature_hash_matrix(texts, out_dims)
+        mat = wordllama_matrix(texts, out_dims) if _wordllama_dimensions(model) else feature_hash_matrix(texts, out_dims)
         n_out = len(texts)
         if fault is not None:
             kind = fault["kind"]
@@ -907,6 +909,27 @@ class FakeOpenAIServer:
         headers = {"openai-model": model, "openai-organization": "org-fake", "openai-version": "2020-10-01",
                    "openai-processing-ms": str(int((time.monotonic() - t0) * 1000)), **rl_headers}
         return 200, raw, headers
+
+
+# --------------------------------------------------------------------------- a second real model
+
+_WORDLLAMA_MODEL = re.compile(r"^wordllama-(\d+)$")
+
+
+def _wordllama_dimensions(model: str) -> int | None:
+    match = _WORDLLAMA_MODEL.match(model)
+    return int(match.group(1)) if match else None
+
+
+def wordllama_matrix(texts: list[str], dims: int) -> np.ndarray:
+    """The offline wordllama model (the connector's `local` embedder) cut to its first `dims` of 256
+    dimensions, Matryoshka style, and normalized: another real embedder for the benchmarks, served
+    as the OpenAI-compatible model `wordllama-<dims>`."""
+    from destination_milvus_zendesk.embedding.local import _wordllama
+
+    full = np.asarray(_wordllama().embed(texts, norm=False), dtype=np.float64)[:, :dims]
+    norms = np.linalg.norm(full, axis=1, keepdims=True)
+    return (full / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- CLI

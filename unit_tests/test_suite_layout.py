@@ -12,9 +12,6 @@ SUITES = ("unit_tests", "integration_tests")
 # what only an integration test may use: other processes, a Milvus (Lite or server), Streamlit, a browser
 NOT_IN_UNIT_TESTS = {"subprocess", "multiprocessing", "milvus_lite", "streamlit", "test_support.milvus_server",
                      "test_support.browser", "pymilvus.MilvusClient"}
-# being rewritten elsewhere; each entry must still be needed (a stale one fails below)
-PENDING = {"unit_tests/test_support_form.py": {"streamlit", "subprocess"}}
-PENDING_CROSS_IMPORTS = {"integration_tests/test_support_form_browser.py": {"unit_tests.test_support_form"}}
 
 
 def _imports(path: Path) -> set[str]:
@@ -48,7 +45,7 @@ def test_unit_tests_use_no_process_milvus_or_streamlit():
                 if any(i == forbidden or i.startswith(forbidden + ".") for i in _imports(path))}
         if used:
             found[name] = used
-    assert found == PENDING
+    assert found == {}
 
 
 def test_no_test_module_imports_another():
@@ -58,7 +55,7 @@ def test_no_test_module_imports_another():
             imported = {i for i in _imports(path) if _is_test_module(i)}
             if imported:
                 found[name] = imported
-    assert found == PENDING_CROSS_IMPORTS
+    assert found == {}
 
 
 def test_each_suite_has_its_conftest_and_helpers():
