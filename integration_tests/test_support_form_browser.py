@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from test_support.browser import DESKTOP, PHONE, Browser, chromium_path, page_facts, streamlit_form, submit_case
+from test_support.browser import ALERT, DESKTOP, PHONE, Browser, chromium_path, page_facts, streamlit_form, submit_case
 from destination_milvus_zendesk.support import form as support_form
 
 from .helpers import ARTICLE_QUERY, NEAR_COPY, calibrated_collection, connector_config, write_collection
@@ -40,7 +40,7 @@ def form(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     down.write_text(json.dumps(connector_config("http://127.0.0.1:1", timeout_seconds=2)))
     with streamlit_form(good, folder / "streamlit.log") as url, \
             streamlit_form(down, folder / "streamlit-down.log") as down_url:
-        yield {"url": url, "down": down_url, "log": str(folder / "streamlit.log"),
+        yield {"url": url, "down": down_url, "config": str(good), "log": str(folder / "streamlit.log"),
                "down_log": str(folder / "streamlit-down.log")}
 
 
@@ -148,3 +148,25 @@ def test_the_form_listens_on_this_machine_only(form: dict[str, str]) -> None:
 
     port = int(form["url"].rsplit(":", 1)[1])
     assert listening_addresses(port) == {"127.0.0.1"}
+
+
+def test_a_form_started_on_every_interface_refuses_to_answer(browser: Browser, form: dict[str, str],
+                                                              tmp_path: Path) -> None:
+    """Started where the repository's config does not apply (here: an explicit 0.0.0.0), the form shows no
+    data and says why in its log; an administrator who put it behind a proxy opts in deliberately."""
+    config = form["config"]
+    with streamlit_form(config, tmp_path / "open.log", options=("--server.address", "0.0.0.0")) as url:
+        browser.viewport(*DESKTOP)
+        alert = browser_alert(browser, url)
+    assert alert == support_form.EXPOSED
+    assert "listening on 0.0.0.0" in (tmp_path / "open.log").read_text()
+    with streamlit_form(config, tmp_path / "allowed.log", options=("--server.address", "0.0.0.0"),
+                        env={"SUPPORT_FORM_ALLOW_NETWORK": "1"}) as url:
+        facts = visit(browser, "desktop", f"{url}/?org=1", NEAR_COPY, tmp_path / "allowed.png")
+    assert support_form.EXPOSED not in facts["text"] and "Very likely the same problem" in facts["text"]
+
+
+def browser_alert(browser: Browser, url: str) -> str:
+    """The first alert's text on the page at `url`, once the page has rendered one."""
+    browser.send("Page.navigate", url=url)
+    return browser.wait_for(f"{ALERT} && {ALERT}.innerText", seconds=60).strip()

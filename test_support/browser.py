@@ -63,14 +63,16 @@ def wait_http(url: str, seconds: float) -> None:
 
 
 @contextlib.contextmanager
-def streamlit_form(config_path: Path | str, log_path: Path, *args: str) -> Iterator[str]:
+def streamlit_form(config_path: Path | str, log_path: Path, *args: str, options: tuple[str, ...] = (),
+                   env: dict[str, str] | None = None) -> Iterator[str]:
     """`streamlit run support_form.py` headless on a free port, from the repository (its .streamlit/
-    config.toml applies, the listening address included: as the README's command runs it); yields the base URL."""
+    config.toml applies, the listening address included: as the README's command runs it); yields the base URL.
+    `options`: more Streamlit flags (`--server.address`, ...); `args`: the app's own arguments."""
     port = free_port()
-    env = {**os.environ, "SUPPORT_FORM_CONFIG": str(config_path)}
+    env = {**os.environ, "SUPPORT_FORM_CONFIG": str(config_path), **(env or {})}
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-                                    "--server.port", str(port),
+                                    "--server.port", str(port), *options,
                                     "--browser.gatherUsageStats", "false", *(["--", *args] if args else [])],
                                    env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:

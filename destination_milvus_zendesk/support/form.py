@@ -36,7 +36,7 @@ from .answer import SupportAnswer, View, present, present_tutorial
 from .inputs import (DEFAULT_STATUSES, TUTORIAL_STATUSES, ZENDESK_STATUSES, QueryInputError,
                      organization_id_value)
 from .search import SupportSearch
-from .settings import load_config
+from .settings import ALLOW_NETWORK, load_config, network_exposure
 
 log = logging.getLogger("destination_milvus_zendesk.support_form")
 
@@ -44,6 +44,7 @@ _WARNED: set[str] = set()
 BUSY = "The ticket data is being updated right now: try again in a minute."
 NOT_SET_UP = "The lookup cannot reach its data: ask your administrator (the reason is in the form's log)."
 UNAVAILABLE = "Search is unavailable right now: try again in a minute (the reason is in the form's log)."
+EXPOSED = "This form is not set up to be served on the network: ask your administrator (the reason is in its log)."
 
 
 def config_path() -> str | None:
@@ -202,6 +203,13 @@ def main() -> None:
         st.set_option("client.toolbarMode", "minimal")
     except Exception:  # noqa: BLE001 - older Streamlit: the config file still applies
         pass
+    exposure = network_exposure(st.get_option("server.address"), os.environ.get(ALLOW_NETWORK) == "1")
+    if exposure:
+        if exposure not in _WARNED:
+            _WARNED.add(exposure)
+            log.error("%s", exposure)
+        st.error(EXPOSED)
+        st.stop()
     st.sidebar.header("Customer")
     organization_text = st.sidebar.text_input("Organization id", value=organization_from_url(),
                                               placeholder="e.g. 360000105148")

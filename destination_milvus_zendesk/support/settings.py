@@ -33,3 +33,21 @@ def load_config(path: str | None, collection: str | None = None) -> ConnectorCon
             raw.setdefault("indexing", {})["collection"] = collection
         return parse_config(raw)
     return config_from_env(collection)
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+ALLOW_NETWORK = "SUPPORT_FORM_ALLOW_NETWORK"
+
+
+def network_exposure(address: str | None, allowed: bool) -> str | None:
+    """Why the form would serve ticket data to other machines with no login of its own, or None. Streamlit
+    listens on every interface unless `server.address` says otherwise; the repository's .streamlit/
+    config.toml sets 127.0.0.1, but it only applies when `streamlit run` starts from the repository."""
+    if allowed or (address or "").strip() in LOOPBACK:
+        return None
+    where = f"on {address}" if address and address.strip() else "on every network interface"
+    return (f"The support form is listening {where}: it shows ticket data and has no login, so it does not "
+            "answer. Run it with --server.address 127.0.0.1 (or from the repository, whose .streamlit/config.toml "
+            f"sets it), or put it behind an authenticating reverse proxy and set {ALLOW_NETWORK}=1 "
+            "(docs/milvus-zendesk.md, 'Serving the support form to others').")
+
