@@ -10,6 +10,7 @@ likely the same problem" either. Pure text logic, no model: it works the same fo
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -108,8 +109,10 @@ class Identifier:
         return self.text
 
 
+@functools.lru_cache(maxsize=4096)
 def extract(text: str) -> tuple[Identifier, ...]:
-    """Every identifier in `text`, once per (kind, value), in order of appearance."""
+    """Every identifier in `text`, once per (kind, value), in order of appearance. Cached: a form or a
+    `--batch` process judges the same organization's tickets lookup after lookup (the result is immutable)."""
     found: list[tuple[int, Identifier]] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _PATTERNS:

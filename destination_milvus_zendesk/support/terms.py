@@ -9,6 +9,7 @@ reduced to a crude stem so that "charged" meets "charge") the other text also ha
 from __future__ import annotations
 
 import functools
+import functools
 import re
 from dataclasses import dataclass
 
@@ -53,6 +54,11 @@ class Words:
 
     @classmethod
     def of(cls, text: str) -> "Words":
+        """Cached (the same tickets are read lookup after lookup); callers only read the result."""
+        return _read_words(text)
+
+    @classmethod
+    def _read(cls, text: str) -> "Words":
         tokens = [w.removesuffix("'s") for w in _WORD.findall(text.lower())]
         pairs = [_joined(a, b) for a, b in zip(tokens, tokens[1:])]
         content: dict[str, str] = {}
@@ -64,6 +70,11 @@ class Words:
                 joined.setdefault(key, set()).update(j for j in pairs[max(0, n - 1):n + 1] if j)
         vocabulary = frozenset(content) | frozenset(j for j in pairs if j)
         return cls(content, {k: frozenset(v) for k, v in joined.items()}, vocabulary)
+
+
+@functools.lru_cache(maxsize=8192)
+def _read_words(text: str) -> Words:
+    return Words._read(text)
 
 
 def _is_content(word: str) -> bool:
