@@ -1,7 +1,6 @@
 """Row layout the stores share: bookkeeping field names, collection properties and row keys.
 
-No backend import here: the writer and the in-memory store use it without pymilvus; milvus_store
-re-exports the names for callers that already import them from there.
+No backend import here: the writer and the in-memory store use it without pymilvus.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ MODEL_PROPERTY = "dmz.embedding_model"  # collection property recording the embe
 # probed by primary key. Set on collections this connector creates; "0" once an append stream with a
 # primary key (random keys) writes into it. Absent (hand-made collections): the writer never relies on it.
 KEYED_PROPERTY = "dmz.keyed_rows"
-COLUMNS_PROPERTY = "dmz.metadata_columns"  # the typed filter columns (milvus_store.METADATA_COLUMNS)
+COLUMNS_PROPERTY = "dmz.metadata_columns"  # the typed filter columns (milvus/collection.py METADATA_COLUMNS)
 BOOKKEEPING_PREFIX = "_ab_"  # every bookkeeping field's; a record field stored under such a name is renamed
 # the support lookups' rule for the collection's embedding model, as JSON (support/calibration.py)
 SUPPORT_RULE_PROPERTY = "dmz.support_rule"

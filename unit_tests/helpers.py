@@ -13,7 +13,8 @@ from pymilvus import DataType
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.memory_store import MemoryStore
-from destination_milvus_zendesk.milvus_store import COLUMNS_PROPERTY, KEYED_PROPERTY, CollectionInfo
+from destination_milvus_zendesk.milvus import CollectionInfo
+from destination_milvus_zendesk.schema import COLUMNS_PROPERTY, KEYED_PROPERTY
 from destination_milvus_zendesk.writer import Writer
 
 FAKE_OPENAI_KEY = "sk-unit-SECRET-42"  # the key the fake OpenAI server accepts (and no output may show)

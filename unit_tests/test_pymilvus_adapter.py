@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from destination_milvus_zendesk.milvus_store import SessionTimestamps
+from destination_milvus_zendesk.milvus.connection import SessionTimestamps
 
 
 def test_a_missing_internal_logs_one_warning_and_falls_back_to_strong_reads(monkeypatch, caplog):

@@ -20,7 +20,7 @@ from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.errors import InputError
 from destination_milvus_zendesk.memory_store import MemoryStore
-from destination_milvus_zendesk.milvus_store import CollectionInfo, MilvusStore
+from destination_milvus_zendesk.milvus import CollectionInfo, MilvusStore
 from destination_milvus_zendesk.store import VectorStore
 from destination_milvus_zendesk.writer import InputLine, Writer
 

@@ -9,7 +9,7 @@ import pytest
 from pymilvus import DataType
 
 from destination_milvus_zendesk.errors import ConfigError
-from destination_milvus_zendesk.milvus_store import BM25_FIELD, DENSE, HYBRID, CollectionInfo
+from destination_milvus_zendesk.milvus.collection import BM25_FIELD, DENSE, HYBRID, CollectionInfo
 from destination_milvus_zendesk.support.decision import (RELATED, SAME, ArticleRule, Logistic, SupportRule,
                                                          TicketRule)
 from destination_milvus_zendesk.support.inputs import QueryInputError
