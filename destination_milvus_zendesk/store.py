@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from .milvus import CollectionInfo
+    from .schema import CollectionInfo
 
 
 class VectorStore(Protocol):

@@ -87,13 +87,12 @@ def test_the_writer_depends_on_no_backend_and_no_command():
 
 def test_the_collection_checks_live_in_the_store():
     from destination_milvus_zendesk.errors import ConfigError
-    from pymilvus import DataType
+    from destination_milvus_zendesk.milvus import check_collection
+    from destination_milvus_zendesk.schema import CollectionInfo, Kind
 
-    from destination_milvus_zendesk.milvus import CollectionInfo, check_collection
-
-    info = CollectionInfo(name="c", pk_field="id", pk_type=DataType.INT64, auto_id=True, pk_max_length=0,
-                          vector_field="vector", vector_type=DataType.FLOAT_VECTOR, dimensions=1536, dynamic=True,
-                          fields={"id": DataType.INT64, "vector": DataType.FLOAT_VECTOR}, field_params={},
+    info = CollectionInfo(name="c", pk_field="id", pk_type=Kind.INT64, auto_id=True, pk_max_length=0,
+                          vector_field="vector", vector_type=Kind.FLOAT_VECTOR, dimensions=1536, dynamic=True,
+                          fields={"id": Kind.INT64, "vector": Kind.FLOAT_VECTOR}, field_params={},
                           metric="L2", properties={"dmz.embedding_model": "fake:1536"})
     check_collection(info, dimensions=1536, model_id="fake:1536", text_field="text", omit_raw_text=False)
     with pytest.raises(ConfigError, match="stores 1536-dimensional vectors in 'vector' but the embedding model"):

@@ -12,7 +12,8 @@ Only primitives both test backends support are used (insert, upsert with a recor
 delete by filter, query). Failures are one-line messages that say what to check, without secrets.
 """
 
-from .collection import CollectionInfo, check_collection
+from ..schema import CollectionInfo
+from .collection import check_collection
 from .connection import lite_lock_holder
 from .store import MilvusStore
 

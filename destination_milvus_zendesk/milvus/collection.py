@@ -6,36 +6,21 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from pymilvus import DataType, Function, FunctionType, MilvusClient
 
 from ..config import IndexingConfig
 from ..errors import ConfigError, ServiceError, TransientError
-from ..schema import COLUMNS_PROPERTY, KEYED_PROPERTY, MAX_TEXT_BYTES, MODEL_PROPERTY, RECORD_ID, STREAM
+from ..schema import (BM25_FIELD, COLUMN_VARCHAR_LENGTH, COLUMNS_PROPERTY, KEYED_PROPERTY, MAX_TEXT_BYTES,
+                      METADATA_COLUMNS, MODEL_PROPERTY, RECORD_ID, STREAM, CollectionInfo, Kind)
 from .connection import MilvusConnection
 from .errors import call
 
 logger = logging.getLogger("airbyte")
 
-# Metadata the support form filters on (`status in [...] and organization_id == N`), stored as typed,
-# indexed fields in collections this connector creates: a filter on a dynamic field parses every
-# row's JSON (~0.2 s per search at 100k rows on milvus 2.3). Milvus 2.3 has no nullable fields and
-# no defaults, so a row without the value (articles, tickets without organization) gets the sentinel,
-# a value no record can have: Zendesk organization ids are positive, so NO_ORGANIZATION_ID never
-# collides with a real organization (0 did, and a filter on organization 0 found every ticket without one).
-# The property lists them; a record's field of that name fills the column instead of being renamed.
-NO_ORGANIZATION_ID = -1
-METADATA_COLUMNS: dict[str, tuple[DataType, Any]] = {"status": (DataType.VARCHAR, ""),
-                                                     "organization_id": (DataType.INT64, NO_ORGANIZATION_ID)}
-COLUMN_VARCHAR_LENGTH = 256
 VARCHAR_PK_LENGTH = 512
-SUPPORTED_PK_TYPES = {DataType.INT64, DataType.VARCHAR}
-# Full-text (BM25) retrieval, on backends that have it (Milvus 2.5+, Zilliz Cloud, Milvus Lite): the text
-# field is analyzed and a BM25 function fills this sparse field at insert time. Milvus fills it, so no
-# writer may send it (CollectionInfo.writable_fields leaves it out). "_ab_" keeps it out of record names.
-BM25_FIELD = "_ab_bm25"
+SUPPORTED_PK_TYPES = {Kind.INT64, Kind.VARCHAR}
 BM25_FUNCTION = "dmz_bm25"
 # the throwaway collection that tells whether the backend keeps a BM25 function (never loaded)
 BM25_PROBE_PREFIX = "dmz_bm25_probe_"
@@ -43,82 +28,15 @@ BM25_PROBE_PREFIX = "dmz_bm25_probe_"
 # and accepts but ignores stemmer/stop filters (same tokens, verified), so thresholds measured on Lite
 # hold only for this analyzer: the same everywhere.
 BM25_ANALYZER = {"tokenizer": "standard", "filter": ["lowercase"]}
-HYBRID, DENSE = "hybrid", "dense"
 
 
-@dataclass
-class CollectionInfo:
-    name: str
-    pk_field: str
-    pk_type: DataType
-    auto_id: bool
-    pk_max_length: int
-    vector_field: str
-    vector_type: DataType | None
-    dimensions: int | None
-    dynamic: bool
-    fields: dict[str, DataType]
-    field_params: dict[str, dict[str, Any]]
-    metric: str | None
-    properties: dict[str, str] = field(default_factory=dict)
-    vector_indexed: bool = False  # a server cannot load the collection without it
-    function_outputs: frozenset[str] = frozenset()  # fields Milvus fills itself (never sent by a writer)
-    bm25_field: str | None = None  # sparse field of an indexed BM25 function on the text field, if any
+def kind_of(data_type: Any) -> Kind:
+    """The neutral kind of a pymilvus DataType (same names; OTHER for types the connector never needs)."""
+    return Kind.__members__.get(getattr(data_type, "name", ""), Kind.OTHER)
 
-    @property
-    def retrieval(self) -> str:
-        """HYBRID when the collection can also be searched by full text (BM25), else DENSE."""
-        return HYBRID if self.bm25_field else DENSE
 
-    @property
-    def writable_fields(self) -> set[str]:
-        """Fields a row may carry: every schema field except the ones a function fills."""
-        return set(self.fields) - set(self.function_outputs)
-
-    @property
-    def metadata_columns(self) -> dict[str, DataType]:
-        """Typed fields filled from the record field of the same name (see METADATA_COLUMNS)."""
-        names = [n for n in self.properties.get(COLUMNS_PROPERTY, "").split(",")
-                 if n in METADATA_COLUMNS and n not in self.function_outputs]
-        return {n: self.fields[n] for n in names if self.fields.get(n) == METADATA_COLUMNS[n][0]}
-
-    @property
-    def keyed(self) -> bool:
-        """Rows with a record id are keyed by (record, chunk): stored rows can be probed by key."""
-        return not self.auto_id and self.properties.get(KEYED_PROPERTY) == "1"
-
-    @property
-    def int_keys(self) -> bool:
-        return self.pk_type == DataType.INT64
-
-    def text_limit(self, text_field: str) -> int:
-        """Bytes the text field holds (its max_length, else Milvus's VARCHAR maximum)."""
-        return int(self.field_params.get(text_field, {}).get("max_length", MAX_TEXT_BYTES) or MAX_TEXT_BYTES)
-
-    @property
-    def reserved_names(self) -> set[str]:
-        return set(self.fields) - set(self.metadata_columns)
-
-    def column_value(self, name: str, value: Any) -> tuple[Any, bool]:
-        """(value for the typed column, False) or (its sentinel, True) when `value` cannot be stored
-        there; a missing value (None) takes the sentinel without complaint."""
-        dtype, sentinel = METADATA_COLUMNS[name]
-        if value is None:
-            return sentinel, False
-        if dtype == DataType.INT64:
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                value = int(value.strip())
-            if isinstance(value, int) and not isinstance(value, bool) and -(1 << 63) <= value < (1 << 63):
-                return value, False
-            return sentinel, True
-        if not isinstance(value, str):
-            return sentinel, True
-        limit = int(self.field_params.get(name, {}).get("max_length", COLUMN_VARCHAR_LENGTH))
-        if len(value.encode("utf-8", "replace")) > limit:
-            return sentinel, True
-        return value, False
+def data_type(kind: Kind) -> DataType:
+    return DataType[kind.name]
 
 
 def check_collection(info: CollectionInfo, *, dimensions: int, model_id: str, text_field: str,
@@ -131,7 +49,7 @@ def check_collection(info: CollectionInfo, *, dimensions: int, model_id: str, te
     if info.vector_type is None:
         raise ConfigError(f"Collection '{name}' has no field '{info.vector_field}' (fields: {', '.join(info.fields)}): "
                           "set indexing.vector_field to its vector field.")
-    if info.vector_type != DataType.FLOAT_VECTOR:
+    if info.vector_type != Kind.FLOAT_VECTOR:
         raise ConfigError(f"Field '{info.vector_field}' of collection '{name}' is {info.vector_type.name}, "
                           "not FLOAT_VECTOR.")
     if info.dimensions != dimensions:
@@ -142,7 +60,7 @@ def check_collection(info: CollectionInfo, *, dimensions: int, model_id: str, te
         raise ConfigError(f"Collection '{name}' has dynamic fields off: metadata and bookkeeping fields "
                           "(_ab_stream, _ab_record_id, ...) need enable_dynamic_field=True.")
     text_type = info.fields.get(text_field)
-    if text_type is not None and text_type != DataType.VARCHAR and not omit_raw_text:
+    if text_type is not None and text_type != Kind.VARCHAR and not omit_raw_text:
         raise ConfigError(f"Text field '{text_field}' of collection '{name}' is {text_type.name}, "
                           "not VARCHAR: set indexing.text_field to another name or enable omit_raw_text.")
     recorded = info.properties.get(MODEL_PROPERTY)
@@ -162,8 +80,8 @@ def collection_schema(cfg: IndexingConfig, dimensions: int, full_text: bool) -> 
                      **({"enable_analyzer": True, "analyzer_params": BM25_ANALYZER} if full_text else {}))
     schema.add_field(STREAM, DataType.VARCHAR, max_length=256)
     schema.add_field(RECORD_ID, DataType.VARCHAR, max_length=2048)
-    for name, (dtype, _) in METADATA_COLUMNS.items():
-        schema.add_field(name, dtype, **({"max_length": COLUMN_VARCHAR_LENGTH} if dtype == DataType.VARCHAR else {}))
+    for name, (kind, _) in METADATA_COLUMNS.items():
+        schema.add_field(name, data_type(kind), **({"max_length": COLUMN_VARCHAR_LENGTH} if kind == Kind.VARCHAR else {}))
     if full_text:
         schema.add_field(BM25_FIELD, DataType.SPARSE_FLOAT_VECTOR)
         schema.add_function(Function(name=BM25_FUNCTION, function_type=FunctionType.BM25,
@@ -243,7 +161,7 @@ class CollectionManager:
                 and KEYED_PROPERTY not in info.properties and MODEL_PROPERTY not in info.properties):
             # our own schema, never written to (the model is recorded before the first row): an interrupted creation
             self._set_properties({KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(
-                n for n, (dtype, _) in METADATA_COLUMNS.items() if info.fields.get(n) == dtype)}, info)
+                n for n, (kind, _) in METADATA_COLUMNS.items() if info.fields.get(n) == kind)}, info)
             logger.warning(f"Collection '{self.name}' was created by a sync that stopped before setting its "
                            "properties: set them now.")
         self.info = info
@@ -273,9 +191,9 @@ class CollectionManager:
         call(lambda: client.create_collection(self.name, schema=schema, consistency_level="Strong"),
              f"creating the collection '{self.name}'")
         # indexes before load: milvus 2.3 refuses index changes on a loaded collection
-        self.create_indexes({STREAM: DataType.VARCHAR, RECORD_ID: DataType.VARCHAR,
-                             **{name: dtype for name, (dtype, _) in METADATA_COLUMNS.items()},
-                             **({BM25_FIELD: DataType.SPARSE_FLOAT_VECTOR} if full_text else {})})
+        self.create_indexes({STREAM: Kind.VARCHAR, RECORD_ID: Kind.VARCHAR,
+                             **{name: kind for name, (kind, _) in METADATA_COLUMNS.items()},
+                             **({BM25_FIELD: Kind.SPARSE_FLOAT_VECTOR} if full_text else {})})
         call(lambda: client.load_collection(self.name), "loading the collection")
         self._set_properties({KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(METADATA_COLUMNS)})
         logger.info(f"Created collection {self.name!r} ({dimensions}-d, L2, VARCHAR primary key 'id', "
@@ -318,14 +236,14 @@ class CollectionManager:
         except (ConfigError, ServiceError, TransientError) as exc:
             logger.warning(f"Could not drop the probe collection {name!r} ({exc}): drop it by hand.")
 
-    def create_indexes(self, fields: dict[str, Any]) -> None:
+    def create_indexes(self, fields: dict[str, Kind]) -> None:
         """The vector index (AUTOINDEX, L2) and scalar indexes on the bookkeeping fields, if missing."""
         if not self.indexed(self.cfg.vector_field):
             self._create_index(self.cfg.vector_field, index_type="AUTOINDEX", metric_type="L2")
         for name in (STREAM, RECORD_ID, *METADATA_COLUMNS):
             if name in fields and not self.indexed(name):
                 self._scalar_index(name, fields[name])
-        if fields.get(BM25_FIELD) == DataType.SPARSE_FLOAT_VECTOR and not self.indexed(BM25_FIELD):
+        if fields.get(BM25_FIELD) == Kind.SPARSE_FLOAT_VECTOR and not self.indexed(BM25_FIELD):
             self._create_index(BM25_FIELD, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
 
     def _create_index(self, field_name: str, **index: Any) -> None:
@@ -334,9 +252,9 @@ class CollectionManager:
         params.add_index(field_name, **index)
         call(lambda: client.create_index(self.name, params), f"creating an index on '{field_name}'")
 
-    def _scalar_index(self, field_name: str, dtype: Any = DataType.VARCHAR) -> None:
+    def _scalar_index(self, field_name: str, kind: Kind = Kind.VARCHAR) -> None:
         """INVERTED where supported (Lite, newer servers); Trie (strings) or STL_SORT (numbers) on 2.3."""
-        numeric = dtype == DataType.INT64
+        numeric = kind == Kind.INT64
         known = self.scalar_index_types.get(numeric)
         for index_type in ([known] if known else ["INVERTED", "STL_SORT" if numeric else "Trie"]):
             try:
@@ -371,12 +289,12 @@ class CollectionManager:
 
 def _collection_info(name: str, vector_field: str, desc: dict[str, Any]) -> CollectionInfo:
     """The shape `describe_collection` reports (metric and vector index are read separately)."""
-    fields = {f["name"]: f["type"] for f in desc["fields"]}
+    fields = {f["name"]: kind_of(f["type"]) for f in desc["fields"]}
     params = {f["name"]: dict(f.get("params") or {}) for f in desc["fields"]}
     pk = next(f for f in desc["fields"] if f.get("is_primary"))
     dim = params.get(vector_field, {}).get("dim")
     return CollectionInfo(
-        name=name, pk_field=pk["name"], pk_type=pk["type"], auto_id=bool(pk.get("auto_id")),
+        name=name, pk_field=pk["name"], pk_type=kind_of(pk["type"]), auto_id=bool(pk.get("auto_id")),
         pk_max_length=int(params[pk["name"]].get("max_length", VARCHAR_PK_LENGTH) or VARCHAR_PK_LENGTH),
         vector_field=vector_field, vector_type=fields.get(vector_field),
         dimensions=int(dim) if dim is not None else None, dynamic=bool(desc.get("enable_dynamic_field")),
@@ -392,7 +310,7 @@ def _bm25_output(desc: dict[str, Any], info: CollectionInfo, text_field: str) ->
     for function in desc.get("functions") or []:
         outputs, inputs = function.get("output_field_names") or [], function.get("input_field_names") or []
         if (_function_type_name(function.get("type")) == "BM25" and inputs == [text_field]
-                and len(outputs) == 1 and info.fields.get(outputs[0]) == DataType.SPARSE_FLOAT_VECTOR):
+                and len(outputs) == 1 and info.fields.get(outputs[0]) == Kind.SPARSE_FLOAT_VECTOR):
             return str(outputs[0])
     return None
 

@@ -12,9 +12,9 @@ import orjson
 from pymilvus import AnnSearchRequest, MilvusClient, RRFRanker, WeightedRanker
 
 from ..errors import ConfigError
-from ..schema import RECORD_ID, TEXT_HASH, row_key
+from ..schema import RECORD_ID, TEXT_HASH, CollectionInfo, row_key
 from . import filters
-from .collection import CollectionInfo, CollectionManager
+from .collection import CollectionManager
 from .connection import MilvusConnection
 from .errors import call
 

@@ -10,7 +10,8 @@ from typing import Any, Callable
 from pymilvus import MilvusClient
 
 from ..config import IndexingConfig
-from .collection import CollectionInfo, CollectionManager
+from ..schema import CollectionInfo
+from .collection import CollectionManager
 from .connection import MilvusConnection
 from .errors import call
 from .rows import MilvusRows

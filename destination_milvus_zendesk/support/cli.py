@@ -20,7 +20,7 @@ from typing import Any, Iterator, Sequence
 from ..embedding.factory import create_embedder
 from ..errors import ConfigError, ConnectorError
 from ..milvus import MilvusStore
-from ..milvus.collection import DENSE, HYBRID
+from ..schema import DENSE, HYBRID
 from .answer import render
 from .calibration import Calibration, run_calibration
 from .inputs import DEFAULT_STATUSES, TUTORIAL_STATUSES, QueryInputError, statuses_value

@@ -26,8 +26,7 @@ from ..embedding.base import Embedder
 from ..embedding.factory import create_embedder
 from ..errors import ConfigError
 from ..milvus import MilvusStore
-from ..milvus.collection import DENSE, HYBRID
-from ..schema import RECORD_ID
+from ..schema import DENSE, HYBRID, RECORD_ID
 from . import filters
 from .answer import ArticleHit, RuleInfo, SupportAnswer, TicketHit
 from .calibration import stored_rule
