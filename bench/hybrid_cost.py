@@ -51,20 +51,19 @@ def _disk_mb(path: str) -> float:
 
 def _open(full_text: bool, path: str):
     """A store on a new Lite file with the connector's schema, with or without BM25, loaded."""
-    from pymilvus import DataType
-
     from destination_milvus_zendesk.config import parse_config
-    from destination_milvus_zendesk.milvus_store import (BM25_FIELD, METADATA_COLUMNS, RECORD_ID, STREAM, MilvusStore,
-                                                         collection_schema)
+    from destination_milvus_zendesk.milvus import MilvusStore
+    from destination_milvus_zendesk.milvus.collection import collection_schema
+    from destination_milvus_zendesk.schema import BM25_FIELD, METADATA_COLUMNS, RECORD_ID, STREAM, Kind
 
     cfg = parse_config({"embedding": {"mode": "local"},
                         "indexing": {"host": path, "collection": "cost", "create_collection": True}})
     store = MilvusStore(cfg.indexing)
     client = store.connect()
     client.create_collection("cost", schema=collection_schema(cfg.indexing, 256, full_text), consistency_level="Strong")
-    store._create_indexes({STREAM: DataType.VARCHAR, RECORD_ID: DataType.VARCHAR,
-                           **{n: d for n, (d, _) in METADATA_COLUMNS.items()},
-                           **({BM25_FIELD: DataType.SPARSE_FLOAT_VECTOR} if full_text else {})})
+    store.collection_manager.create_indexes({STREAM: Kind.VARCHAR, RECORD_ID: Kind.VARCHAR,
+                                             **{n: d for n, (d, _) in METADATA_COLUMNS.items()},
+                                             **({BM25_FIELD: Kind.SPARSE_FLOAT_VECTOR} if full_text else {})})
     client.load_collection("cost")
     store.describe()
     return store, client

@@ -44,7 +44,7 @@ from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalo
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk
 from destination_milvus_zendesk.embedding.factory import create_embedder
-from destination_milvus_zendesk.milvus_store import MilvusStore
+from destination_milvus_zendesk.milvus import MilvusStore
 from destination_milvus_zendesk.support.calibration import run_calibration, store_rule
 from destination_milvus_zendesk.support.decision import SAME, SupportRule, capped
 from destination_milvus_zendesk.support.inputs import DEFAULT_STATUSES

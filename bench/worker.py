@@ -69,7 +69,7 @@ def _config(path: str):
 def _fresh_collection(cfg, dimensions: int = 1536, *, tutorial: bool = False) -> None:
     """Drop and create the collection exactly as the connector creates it (same schema and indexes),
     or (`tutorial`) as the tutorial makes it by hand: auto-id key, vector, dynamic fields."""
-    from destination_milvus_zendesk.milvus_store import MilvusStore
+    from destination_milvus_zendesk.milvus import MilvusStore
     from test_support.tutorial_collection import create_tutorial_collection
 
     store = MilvusStore(cfg.indexing)
@@ -116,7 +116,7 @@ def cmd_capture(args: argparse.Namespace) -> None:
 
     from destination_milvus_zendesk.embedding.factory import create_embedder
     from destination_milvus_zendesk.memory_store import MemoryStore
-    from destination_milvus_zendesk.milvus_store import MilvusStore
+    from destination_milvus_zendesk.milvus import MilvusStore
     from destination_milvus_zendesk.writer import Writer
 
     cfg = _config(args.config)
@@ -152,7 +152,7 @@ def cmd_capture(args: argparse.Namespace) -> None:
 def cmd_raw(args: argparse.Namespace) -> None:
     """The pymilvus limit: batched upserts (inserts into an auto-id collection) of the captured rows,
     only the upsert calls (and with --flush the final flush) timed."""
-    from destination_milvus_zendesk.milvus_store import MilvusStore
+    from destination_milvus_zendesk.milvus import MilvusStore
 
     cfg = _config(args.config)
     with open(args.rows, "rb") as fh:
@@ -200,7 +200,7 @@ def cmd_prepare(args: argparse.Namespace) -> None:
 
 def cmd_count(args: argparse.Namespace) -> None:
     """Rows in the collection (a strong read), to check what a run left behind."""
-    from destination_milvus_zendesk.milvus_store import MilvusStore
+    from destination_milvus_zendesk.milvus import MilvusStore
 
     store = MilvusStore(_config(args.config).indexing)
     store.connect()
@@ -257,7 +257,7 @@ def cmd_ceiling(args: argparse.Namespace) -> None:
 def cmd_query(args: argparse.Namespace) -> None:
     """Median latency of the support form's two lookups with precomputed vectors (no embedding call)."""
     from destination_milvus_zendesk.embedding.factory import create_embedder
-    from destination_milvus_zendesk.milvus_store import MilvusStore
+    from destination_milvus_zendesk.milvus import MilvusStore
     from destination_milvus_zendesk.support.search import SupportSearch
     from test_support.zendesk_sample import build_eval_queries
 
@@ -304,7 +304,7 @@ def cmd_verify(args: argparse.Namespace) -> None:
     import numpy as np
 
     from destination_milvus_zendesk.embedding.factory import create_embedder
-    from destination_milvus_zendesk.milvus_store import MilvusStore
+    from destination_milvus_zendesk.milvus import MilvusStore
 
     cfg = _config(args.config)
     store = MilvusStore(cfg.indexing)

@@ -21,7 +21,7 @@ from typing import Any
 from .config import ConnectorConfig, parse_config, read_json_object
 from .embedding.factory import create_embedder
 from .errors import ConnectorError
-from .milvus_store import MilvusStore
+from .milvus import MilvusStore
 from .support.answer import render
 from .support.calibration import run_calibration, set_version, stored_rule
 from .support.cli import calibration_text

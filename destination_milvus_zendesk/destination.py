@@ -19,7 +19,8 @@ from .config import ConnectorConfig, ignored_keys, parse_config, read_json_objec
 from .embedding.base import Embedder
 from .embedding.factory import create_embedder
 from .errors import ConfigError, ConnectorError, InputError
-from .milvus_store import MODEL_PROPERTY, CollectionInfo, MilvusStore, check_collection
+from .milvus import MilvusStore, check_collection
+from .schema import MODEL_PROPERTY, CollectionInfo
 from .support.calibration import calibration_note
 from .writer import InputLine, Writer
 

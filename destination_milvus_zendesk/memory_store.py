@@ -12,13 +12,13 @@ import itertools
 from typing import Any, Callable
 
 from .errors import TransientError
-from .schema import GENERATION, KEYED_PROPERTY, RECORD_ID, STREAM, TEXT_HASH, WRITE_ID, row_key
+from .schema import GENERATION, KEYED_PROPERTY, RECORD_ID, STREAM, TEXT_HASH, WRITE_ID, CollectionInfo, row_key
 
 
 class MemoryStore:
-    def __init__(self, info: Any, *, fail_on_write: int | None = None,
+    def __init__(self, info: CollectionInfo, *, fail_on_write: int | None = None,
                  keep: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
-        """`info`: a `CollectionInfo`; `fail_on_write`: the n-th write raises a TransientError;
+        """`info`: the collection's shape; `fail_on_write`: the n-th write raises a TransientError;
         `keep`: transforms each row before it is kept (the benchmark stores float32 vectors)."""
         self.info = info
         self.rows: dict[Any, dict[str, Any]] = {}

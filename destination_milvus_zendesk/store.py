@@ -1,6 +1,6 @@
 """The store interface the writer depends on: what it asks of a vector database, nothing more.
 
-`MilvusStore` (milvus_store.py) is the real one and `MemoryStore` (memory_store.py) the in-memory
+`MilvusStore` (milvus/) is the real one and `MemoryStore` (memory_store.py) the in-memory
 one the unit tests and the benchmark's capture share. Filters, schema details and error codes stay
 behind it: the writer passes record ids, tags and write ids, never a filter expression.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from .milvus_store import CollectionInfo
+    from .schema import CollectionInfo
 
 
 class VectorStore(Protocol):

@@ -23,7 +23,7 @@ from pymilvus import MilvusClient
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
-from destination_milvus_zendesk.milvus_store import MilvusStore
+from destination_milvus_zendesk.milvus import MilvusStore
 from destination_milvus_zendesk.support.calibration import run_calibration
 
 REPO = Path(__file__).resolve().parent.parent

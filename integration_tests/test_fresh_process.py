@@ -31,7 +31,7 @@ def test_hashed_vectors_do_not_depend_on_the_hash_salt():
 def test_client_loggers_are_silenced_by_connecting_not_by_importing(tmp_path):
     code = ("import logging\n"
             "from destination_milvus_zendesk.config import IndexingConfig\n"
-            "from destination_milvus_zendesk.milvus_store import MilvusStore\n"
+            "from destination_milvus_zendesk.milvus import MilvusStore\n"
             "levels = lambda: (logging.getLogger('pymilvus').level, logging.getLogger('grpc._server').level)\n"
             "print(*levels())\n"
             f"store = MilvusStore(IndexingConfig(host={str(tmp_path / 'x.db')!r}, collection='c'))\n"

@@ -7,7 +7,7 @@ import pytest
 
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.errors import ConfigError, ServiceError
-from destination_milvus_zendesk.milvus_store import MilvusStore
+from destination_milvus_zendesk.milvus import MilvusStore
 
 from .helpers import make_config
 
@@ -105,6 +105,26 @@ def test_load_without_a_vector_index_is_a_config_error_unless_the_connector_may_
     finally:
         with backend.connect() as client:
             client.drop_collection(collection_name)
+
+
+def test_a_schema_the_server_refuses_at_creation_is_a_one_line_config_error(milvus_server, server_token,
+                                                                           collection_name):
+    """milvus-server refuses a field name with a hyphen only when the collection is created (describe
+    accepts the collection's name): a config_error naming the refusal, not an untyped MilvusException,
+    and nothing created. (Milvus Lite accepts the name.)"""
+    from .helpers import Backend
+
+    backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
+    store = _store(backend, collection_name, create_collection=True, vector_field="vec-tor")
+    try:
+        assert store.describe() is None
+        with pytest.raises(ConfigError, match=f"^Milvus refused creating the collection '{collection_name}': "
+                                              ".*Invalid field name: vec-tor") as refused:
+            store.create_collection(4)
+        assert "\n" not in str(refused.value)
+        assert store.describe() is None
+    finally:
+        store.close()
 
 
 def test_session_timestamp_adapter_tracks_this_clients_writes(backend, collection_name):

@@ -21,7 +21,7 @@ from destination_milvus_zendesk.support import inputs
 from destination_milvus_zendesk.support.search import SupportSearch
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.errors import ConfigError
-from destination_milvus_zendesk.milvus_store import MilvusStore
+from destination_milvus_zendesk.milvus import MilvusStore
 from test_support.sample_sync import SAMPLE, sync_sample
 
 REPO = Path(__file__).resolve().parents[1]
@@ -356,6 +356,6 @@ def test_unreadable_index_metric_is_an_error_not_l2(tmp_path: Path) -> None:
                                       "indexing": {"host": str(tmp_path / "x.db"), "collection": "c"}}).indexing)
     store.client = Client()  # type: ignore[assignment]
     with pytest.raises(ConfigError, match="reading the metric of the vector index on 'vector'"):
-        store._metric("vector")
+        store.collection_manager.metric("vector")
     if os.path.exists(tmp_path / "x.db"):
         raise AssertionError("nothing opened")

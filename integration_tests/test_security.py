@@ -32,7 +32,7 @@ import pytest
 
 from destination_milvus_zendesk.config import IndexingConfig, NoAuth, TokenAuth, UsernamePasswordAuth, parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
-from destination_milvus_zendesk.milvus_store import MilvusStore
+from destination_milvus_zendesk.milvus import MilvusStore
 from destination_milvus_zendesk.support.inputs import QueryInputError
 from destination_milvus_zendesk.support.calibration import run_calibration
 from destination_milvus_zendesk.support.search import SupportSearch
@@ -286,7 +286,7 @@ def test_the_package_never_turns_certificate_verification_off():
 def test_credentials_over_plain_text_to_a_remote_host_are_warned(caplog, scheme, host, auth, warned):
     store = MilvusStore(IndexingConfig(host=f"{scheme}://{host}:19530", collection="c", auth=auth))
     with caplog.at_level(logging.WARNING, logger="airbyte"):
-        store._warn_plaintext(scheme, host)
+        store.connection.warn_plaintext(scheme, host)
     messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert bool(messages) == warned, messages
     if warned:

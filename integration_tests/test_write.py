@@ -166,7 +166,7 @@ def test_an_id_sent_as_integral_float_then_as_int_is_one_record(collection_name,
 
 
 def test_a_ticket_without_organization_is_not_found_as_organization_0(collection_name, tmp_path):
-    from destination_milvus_zendesk.milvus_store import NO_ORGANIZATION_ID
+    from destination_milvus_zendesk.schema import NO_ORGANIZATION_ID
 
     from .helpers import Backend
 

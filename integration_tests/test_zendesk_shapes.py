@@ -24,7 +24,7 @@ import pytest
 from test_support import zendesk_sample as zs
 from test_support.zendesk_schemas import SchemasMissing, load_schemas
 from destination_milvus_zendesk.documents import MAX_METADATA_BYTES, MAX_VALUE_CHARS
-from destination_milvus_zendesk.milvus_store import literal
+from destination_milvus_zendesk.milvus.filters import literal
 
 from .helpers import catalog, make_config, record, rows, run_connector, state
 

@@ -39,7 +39,7 @@ from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalo
 from destination_milvus_zendesk.config import parse_config  # noqa: E402
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk  # noqa: E402
 from destination_milvus_zendesk.embedding.factory import create_embedder  # noqa: E402
-from destination_milvus_zendesk.milvus_store import MilvusStore  # noqa: E402
+from destination_milvus_zendesk.milvus import MilvusStore  # noqa: E402
 from destination_milvus_zendesk.support.calibration import run_calibration  # noqa: E402
 from destination_milvus_zendesk.support.search import SupportSearch  # noqa: E402
 from test_support.browser import (DESKTOP, PHONE, Browser, chromium_path, open_form, streamlit_form,  # noqa: E402

@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer
-from pymilvus import DataType
 
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.memory_store import MemoryStore
-from destination_milvus_zendesk.milvus_store import COLUMNS_PROPERTY, KEYED_PROPERTY, CollectionInfo
+from destination_milvus_zendesk.schema import COLUMNS_PROPERTY, KEYED_PROPERTY, CollectionInfo, Kind
 from destination_milvus_zendesk.writer import Writer
 
 FAKE_OPENAI_KEY = "sk-unit-SECRET-42"  # the key the fake OpenAI server accepts (and no output may show)
@@ -25,17 +24,17 @@ CATALOG = ConfiguredAirbyteCatalogSerializer.load({"streams": [
 
 def memory_store(fail_on_write: int | None = None) -> MemoryStore:
     """A collection with a VARCHAR key, not keyed by record (as a hand-made one): rows probed by filter."""
-    info = CollectionInfo("c", "id", DataType.VARCHAR, False, 512, "vector", DataType.FLOAT_VECTOR, 1536,
-                          True, {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR}, {}, "L2")
+    info = CollectionInfo("c", "id", Kind.VARCHAR, False, 512, "vector", Kind.FLOAT_VECTOR, 1536,
+                          True, {"id": Kind.VARCHAR, "vector": Kind.FLOAT_VECTOR}, {}, "L2")
     return MemoryStore(info, fail_on_write=fail_on_write)
 
 
 def keyed_store() -> MemoryStore:
     """A connector-created collection in memory: rows keyed by (record, chunk), typed filter columns."""
-    fields = {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR, "text": DataType.VARCHAR,
-              "_ab_stream": DataType.VARCHAR, "_ab_record_id": DataType.VARCHAR,
-              "status": DataType.VARCHAR, "organization_id": DataType.INT64}
-    return MemoryStore(CollectionInfo("c", "id", DataType.VARCHAR, False, 512, "vector", DataType.FLOAT_VECTOR, 1536,
+    fields = {"id": Kind.VARCHAR, "vector": Kind.FLOAT_VECTOR, "text": Kind.VARCHAR,
+              "_ab_stream": Kind.VARCHAR, "_ab_record_id": Kind.VARCHAR,
+              "status": Kind.VARCHAR, "organization_id": Kind.INT64}
+    return MemoryStore(CollectionInfo("c", "id", Kind.VARCHAR, False, 512, "vector", Kind.FLOAT_VECTOR, 1536,
                                       True, fields, {"status": {"max_length": 256}}, "L2",
                                       {KEYED_PROPERTY: "1", COLUMNS_PROPERTY: "status,organization_id"}))
 

@@ -3,16 +3,19 @@ config_error, or system_error; never by message text, and never "every other err
 
 from __future__ import annotations
 
+import logging
+
 import grpc
 import pytest
 from pymilvus import MilvusException
 from pymilvus.exceptions import DataNotMatchException, ErrorCode, ParamError
 from pymilvus.grpc_gen import common_pb2
 
-from destination_milvus_zendesk import milvus_store
+from destination_milvus_zendesk.milvus import errors as milvus_errors
 from destination_milvus_zendesk.config import IndexingConfig
 from destination_milvus_zendesk.errors import ConfigError, ServiceError, TransientError
-from destination_milvus_zendesk.milvus_store import Failure, MilvusStore, classify
+from destination_milvus_zendesk.milvus import MilvusStore
+from destination_milvus_zendesk.milvus.errors import Failure, classify
 
 LEGACY = common_pb2.ErrorCode
 
@@ -93,7 +96,7 @@ def test_client_side_checks_of_rows_are_config_and_unexpected_wrappers_go_by_the
 
 @pytest.fixture
 def store(tmp_path, monkeypatch) -> MilvusStore:
-    monkeypatch.setattr(milvus_store.time, "sleep", lambda s: None)
+    monkeypatch.setattr(milvus_errors.time, "sleep", lambda s: None)
     return MilvusStore(IndexingConfig(host=str(tmp_path / "x.db"), collection="c"))
 
 
@@ -106,7 +109,7 @@ def test_call_retries_then_gives_a_transient_error(store):
 
     with pytest.raises(TransientError, match="Milvus kept failing while writing"):
         store.call(unavailable, "writing 3 rows")
-    assert len(attempts) == milvus_store.WRITE_RETRIES + 1
+    assert len(attempts) == milvus_errors.WRITE_RETRIES + 1
     flaky = iter([server_error(8), server_error(503)])
 
     def recovers():
@@ -161,8 +164,61 @@ def test_a_failed_metric_read_is_an_error_not_an_assumed_l2(store):
 
     store.client = Client()
     with pytest.raises(ServiceError, match="reading the metric of the vector index on .vector."):
-        store._metric("vector")
+        store.collection_manager.metric("vector")
     store.client.describe_index = lambda *a, **k: {"metric_type": "cosine"}
-    assert store._metric("vector") == "COSINE"
+    assert store.collection_manager.metric("vector") == "COSINE"
     store.client.list_indexes = lambda *a, **k: []
-    assert store._metric("vector") is None  # no index: no metric
+    assert store.collection_manager.metric("vector") is None  # no index: no metric
+
+
+class CreatingClient:
+    """Just enough of MilvusClient for a collection's creation; `failing` names the request that raises."""
+
+    def __init__(self, failing: str, exc: Exception) -> None:
+        self.failing, self.exc, self.requests = failing, exc, []
+        self.answers = {"has_collection": False, "list_indexes": [], "describe_collection": {"functions": []}}
+
+    def __getattr__(self, name: str):
+        def request(*args, **kwargs):
+            self.requests.append(name)
+            if name == self.failing:
+                raise self.exc
+            return self.answers.get(name)
+        return request
+
+    def prepare_index_params(self):
+        class Params:
+            def add_index(self, *args, **kwargs):
+                pass
+        return Params()
+
+
+@pytest.mark.parametrize("failing, exc, expected, message", [
+    ("create_collection", server_error(1701, message="Invalid field name: vec-tor"), ConfigError,
+     "^Milvus refused creating the collection 'c': .*Invalid field name: vec-tor"),
+    ("create_index", server_error(65535), ServiceError, "^Milvus failed while creating an index on 'vector'"),
+    ("load_collection", server_error(2), TransientError, "^Milvus kept failing while loading the collection"),
+    ("alter_collection_properties", server_error(1401), ConfigError,
+     "^Milvus refused setting the collection's properties"),
+])
+def test_a_failure_while_creating_the_collection_is_a_classified_one_line_error(store, failing, exc, expected,
+                                                                               message):
+    store.client = CreatingClient(failing, exc)
+    with pytest.raises(expected, match=message) as raised:
+        store.create_collection(4)
+    assert "\n" not in str(raised.value)
+    assert "create_collection" in store.client.requests  # the probe's (BM25) at least
+
+
+def test_a_refused_full_text_probe_means_dense_retrieval_not_a_failure(store, caplog):
+    """The BM25 probe collection is refused (a backend without sparse vectors): dense retrieval, no
+    error; a probe created without the function, whose drop fails, only leaves a warning."""
+    client = CreatingClient("create_collection", server_error(1100))
+    store.client = client
+    assert store.collection_manager._full_text_kept(4) is False
+    client.failing, client.answers["has_collection"] = "drop_collection", True
+    client.requests.clear()
+    with caplog.at_level(logging.WARNING, logger="airbyte"):
+        assert store.collection_manager._full_text_kept(4) is False  # created, but no BM25 function kept
+    assert client.requests == ["create_collection", "describe_collection", "has_collection", "drop_collection"]
+    assert any("Could not drop the probe collection" in r.getMessage() for r in caplog.records)

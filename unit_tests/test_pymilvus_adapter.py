@@ -1,11 +1,35 @@
-"""SessionTimestamps degrades loudly, not silently, when the pymilvus internals it reads are gone
-(integration_tests/test_milvus_store.py checks it works against both real backends)."""
+"""The adapters over pymilvus: its DataType maps onto the neutral schema.Kind and back (the rest of the
+connector never sees a DataType), and SessionTimestamps degrades loudly, not silently, when the pymilvus
+internals it reads are gone (integration_tests/test_milvus_store.py checks it works against both real
+backends)."""
 
 from __future__ import annotations
 
 import logging
 
-from destination_milvus_zendesk.milvus_store import SessionTimestamps
+from pymilvus import DataType
+
+from destination_milvus_zendesk.milvus.collection import _collection_info, data_type, kind_of
+from destination_milvus_zendesk.milvus.connection import SessionTimestamps
+from destination_milvus_zendesk.schema import Kind
+
+
+def test_every_kind_is_the_data_type_of_the_same_name_and_back():
+    for kind in Kind:
+        if kind is not Kind.OTHER:
+            assert data_type(kind).name == kind.name and kind_of(data_type(kind)) is kind
+    assert kind_of(DataType.GEOMETRY) is Kind.OTHER and kind_of(None) is Kind.OTHER
+
+
+def test_a_described_collection_is_seen_in_kinds():
+    desc = {"fields": [{"name": "id", "type": DataType.INT64, "is_primary": True, "auto_id": True, "params": {}},
+                       {"name": "vector", "type": DataType.FLOAT_VECTOR, "params": {"dim": 8}},
+                       {"name": "shape", "type": DataType.GEOMETRY, "params": {}}],
+            "enable_dynamic_field": True, "properties": {"dmz.keyed_rows": "0"}}
+    info = _collection_info("c", "vector", desc)
+    assert (info.pk_type, info.vector_type, info.dimensions, info.auto_id) == (Kind.INT64, Kind.FLOAT_VECTOR, 8, True)
+    assert info.fields == {"id": Kind.INT64, "vector": Kind.FLOAT_VECTOR, "shape": Kind.OTHER}
+    assert info.int_keys and not info.keyed
 
 
 def test_a_missing_internal_logs_one_warning_and_falls_back_to_strong_reads(monkeypatch, caplog):

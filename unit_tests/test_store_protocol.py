@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
-from pymilvus import DataType
 
 from destination_milvus_zendesk import writer
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
 from destination_milvus_zendesk.errors import InputError
 from destination_milvus_zendesk.memory_store import MemoryStore
-from destination_milvus_zendesk.milvus_store import CollectionInfo, MilvusStore
+from destination_milvus_zendesk.milvus import MilvusStore
+from destination_milvus_zendesk.schema import CollectionInfo, Kind
 from destination_milvus_zendesk.store import VectorStore
 from destination_milvus_zendesk.writer import InputLine, Writer
 
@@ -113,7 +113,7 @@ def _row(key, record, write_id, tag, stream="tickets"):
 
 
 def test_memory_deletes_follow_the_milvus_filters():
-    store = MemoryStore(CollectionInfo("c", "id", DataType.VARCHAR, False, 512, "vector", DataType.FLOAT_VECTOR, 4,
+    store = MemoryStore(CollectionInfo("c", "id", Kind.VARCHAR, False, 512, "vector", Kind.FLOAT_VECTOR, 4,
                                        True, {}, {}, "L2"))
     store.write([_row("a0", "a", "w1", "t1"), _row("a1", "a", "w2", "t1"), _row("b0", "b", "w1", "t0"),
                  {"id": "x0", "_ab_record_id": "a", "_ab_stream": "tickets"},  # another tool's row: no write id

@@ -12,6 +12,9 @@ SUITES = ("unit_tests", "integration_tests")
 # what only an integration test may use: other processes, a Milvus (Lite or server), Streamlit, a browser
 NOT_IN_UNIT_TESTS = {"subprocess", "multiprocessing", "milvus_lite", "streamlit", "test_support.milvus_server",
                      "test_support.browser", "pymilvus.MilvusClient"}
+# the unit tests of the Milvus boundary itself (error classification, the adapters over pymilvus's types and
+# internals) use pymilvus's own values; every other unit test describes collections with schema.Kind
+PYMILVUS_IN_UNIT_TESTS = {"unit_tests/test_milvus_errors.py", "unit_tests/test_pymilvus_adapter.py"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -46,6 +49,12 @@ def test_unit_tests_use_no_process_milvus_or_streamlit():
         if used:
             found[name] = used
     assert found == {}
+
+
+def test_only_the_boundary_tests_import_pymilvus():
+    found = {name for name, path in _files("unit_tests").items()
+             if any(i == "pymilvus" or i.startswith("pymilvus.") for i in _imports(path))}
+    assert found == PYMILVUS_IN_UNIT_TESTS
 
 
 def test_no_test_module_imports_another():

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from destination_milvus_zendesk.milvus_store import DENSE, HYBRID
+from destination_milvus_zendesk.schema import DENSE, HYBRID
 from destination_milvus_zendesk.support import cli
 from destination_milvus_zendesk.support.answer import (ArticleHit, RuleInfo, SupportAnswer, TicketHit, present,
                                                        present_tutorial, render, when)

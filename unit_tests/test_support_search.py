@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from pymilvus import DataType
 
 from destination_milvus_zendesk.errors import ConfigError
-from destination_milvus_zendesk.milvus_store import BM25_FIELD, DENSE, HYBRID, CollectionInfo
+from destination_milvus_zendesk.schema import BM25_FIELD, DENSE, HYBRID, CollectionInfo, Kind
 from destination_milvus_zendesk.support.decision import (RELATED, SAME, ArticleRule, Logistic, SupportRule,
                                                          TicketRule)
 from destination_milvus_zendesk.support.inputs import QueryInputError
@@ -22,10 +21,10 @@ RULE = SupportRule("test:model:2", 2,
 
 
 def info(**extra: object) -> CollectionInfo:
-    fields = {"id": DataType.VARCHAR, "vector": DataType.FLOAT_VECTOR, "text": DataType.VARCHAR,
-              "status": DataType.VARCHAR, "organization_id": DataType.INT64, BM25_FIELD: DataType.SPARSE_FLOAT_VECTOR}
-    values = dict(name="c", pk_field="id", pk_type=DataType.VARCHAR, auto_id=False, pk_max_length=512,
-                  vector_field="vector", vector_type=DataType.FLOAT_VECTOR, dimensions=2, dynamic=True, fields=fields,
+    fields = {"id": Kind.VARCHAR, "vector": Kind.FLOAT_VECTOR, "text": Kind.VARCHAR,
+              "status": Kind.VARCHAR, "organization_id": Kind.INT64, BM25_FIELD: Kind.SPARSE_FLOAT_VECTOR}
+    values = dict(name="c", pk_field="id", pk_type=Kind.VARCHAR, auto_id=False, pk_max_length=512,
+                  vector_field="vector", vector_type=Kind.FLOAT_VECTOR, dimensions=2, dynamic=True, fields=fields,
                   field_params={}, metric="L2", properties={"dmz.metadata_columns": f"status,organization_id,{BM25_FIELD}"})
     values.update(extra)
     return CollectionInfo(**values)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from airbyte_cdk.models import AirbyteMessageSerializer
 
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.embedding.local import FakeEmbedder
-from destination_milvus_zendesk.milvus_store import NO_ORGANIZATION_ID
+from destination_milvus_zendesk.schema import NO_ORGANIZATION_ID
 from destination_milvus_zendesk.writer import SeenRecords, Writer
 
 from .helpers import CATALOG, keyed_store

@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..milvus_store import DENSE, HYBRID
+from ..schema import DENSE, HYBRID
 from .decision import RELATED, SAME
 
 VERDICT_WORDS = {SAME: "Very likely the same problem", RELATED: "Related"}

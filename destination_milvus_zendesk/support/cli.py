@@ -19,7 +19,8 @@ from typing import Any, Iterator, Sequence
 
 from ..embedding.factory import create_embedder
 from ..errors import ConfigError, ConnectorError
-from ..milvus_store import DENSE, HYBRID, MilvusStore
+from ..milvus import MilvusStore
+from ..schema import DENSE, HYBRID
 from .answer import render
 from .calibration import Calibration, run_calibration
 from .inputs import DEFAULT_STATUSES, TUTORIAL_STATUSES, QueryInputError, statuses_value

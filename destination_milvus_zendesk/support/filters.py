@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..milvus_store import STREAM, in_filter, literal
+from ..milvus.filters import in_filter, literal
+from ..schema import STREAM
 
 
 def stream(name: str) -> str:

@@ -31,7 +31,7 @@ from ..config import ConnectorConfig
 from ..embedding.base import Embedder
 from ..embedding.factory import create_embedder
 from ..errors import ConfigError, ConnectorError
-from ..milvus_store import lite_lock_holder
+from ..milvus import lite_lock_holder
 from .answer import SupportAnswer, View, present, present_tutorial
 from .inputs import (DEFAULT_STATUSES, TUTORIAL_STATUSES, ZENDESK_STATUSES, QueryInputError,
                      organization_id_value)

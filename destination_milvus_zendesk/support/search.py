@@ -25,7 +25,8 @@ from ..config import ConnectorConfig
 from ..embedding.base import Embedder
 from ..embedding.factory import create_embedder
 from ..errors import ConfigError
-from ..milvus_store import DENSE, HYBRID, RECORD_ID, MilvusStore
+from ..milvus import MilvusStore
+from ..schema import DENSE, HYBRID, RECORD_ID
 from . import filters
 from .answer import ArticleHit, RuleInfo, SupportAnswer, TicketHit
 from .calibration import stored_rule

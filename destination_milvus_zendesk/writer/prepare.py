@@ -25,7 +25,7 @@ from .plans import StreamPlan
 from .report import Reporter
 
 if TYPE_CHECKING:
-    from ..milvus_store import CollectionInfo
+    from ..schema import CollectionInfo
 
 ROW_OVERHEAD_BYTES = 512  # bookkeeping fields, keys, framing of a row in a write request
 

@@ -1,0 +1,212 @@
+"""The row side of the store: writes in bounded requests, deletes by record, tag and write id, point
+reads by key, counts, and the searches (dense, BM25, hybrid). It needs a connected client and a
+described collection, nothing of how either came to be."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+import numpy as np
+import orjson
+from pymilvus import AnnSearchRequest, MilvusClient, RRFRanker, WeightedRanker
+
+from ..errors import ConfigError
+from ..schema import RECORD_ID, TEXT_HASH, CollectionInfo, row_key
+from . import filters
+from .collection import CollectionManager
+from .connection import MilvusConnection
+from .errors import call
+
+QUERY_LIMIT = 16_384  # Milvus's maximum query result window
+
+
+class MilvusRows:
+    def __init__(self, connection: MilvusConnection, collection: CollectionManager, *, write_batch_rows: int,
+                 write_batch_bytes: int) -> None:
+        self.connection = connection
+        self.collection = collection
+        self.name = collection.name
+        self.timeout = connection.cfg.timeout_seconds
+        self.write_batch_rows = write_batch_rows
+        self.write_batch_bytes = write_batch_bytes
+
+    @property
+    def client(self) -> MilvusClient:
+        return self.connection.connected()
+
+    @property
+    def info(self) -> CollectionInfo:
+        return self.collection.described()
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def primary_key(self, record_id: str | None, chunk_index: int) -> Any:
+        """A deterministic key per (record, chunk) so a re-sync overwrites in place; random without a record id."""
+        info = self.info
+        if info.auto_id:
+            return None
+        return row_key(record_id, chunk_index, int_keys=info.int_keys, max_length=info.pk_max_length)
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> None:
+        """Insert (auto-id) or upsert (record-defined key), in batches bounded by rows and bytes.
+
+        `sizes`: the rows' sizes if the caller knows them (the writer sizes a record's metadata once
+        for all its chunks instead of every value of every row)."""
+        client = self.client
+        op = client.insert if self.info.auto_id else client.upsert
+        for batch in self._batches(rows, sizes):
+            call(lambda b=batch: op(self.name, b, timeout=self.timeout * 3), f"writing {len(batch)} rows")
+
+    def _batches(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> Iterator[list[dict[str, Any]]]:
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for n, row in enumerate(rows):
+            row_bytes = sizes[n] if sizes is not None else _row_bytes(row)
+            if batch and (len(batch) >= self.write_batch_rows or size + row_bytes > self.write_batch_bytes):
+                yield batch
+                batch, size = [], 0
+            batch.append(row)
+            size += row_bytes
+        if batch:
+            yield batch
+
+    def delete(self, filter_expr: str) -> None:
+        client = self.client
+        call(lambda: client.delete(self.name, filter=filter_expr, timeout=self.timeout * 3), "deleting rows")
+
+    def delete_records(self, record_ids: list[str], keep_write_id: str | None = None) -> None:
+        """Remove the rows of these records, except those written by `keep_write_id` (this batch)."""
+        for ids in filters.batches(sorted(set(record_ids))):
+            self.delete(filters.records_except_write(ids, keep_write_id))
+
+    def delete_stream_rows_except(self, stream: str, tag: str) -> None:
+        """Truncate at the end of a sync: every row of `stream` not written under `tag` (this job's
+        GENERATION value), including rows with no tag at all (other tools, older versions)."""
+        self.delete(filters.stream_rows_except_tag(stream, tag))
+
+    def delete_records_in_tag(self, record_ids: list[str], tag: str, keep_write_id: str) -> None:
+        """Overwrite with a primary key: the record's rows an earlier attempt of this job (same tag)
+        wrote, except this batch's; rows of earlier jobs stay readable until the end-of-sync delete."""
+        for ids in filters.batches(sorted(set(record_ids))):
+            self.delete(filters.records_in_tag_except_write(ids, tag, keep_write_id))
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def query(self, expr: str, output_fields: list[str]) -> list[dict[str, Any]]:
+        client = self.client
+        return call(lambda: client.query(self.name, filter=expr, output_fields=output_fields, limit=QUERY_LIMIT,
+                                         consistency_level="Strong", timeout=self.timeout * 3), "querying rows")
+
+    def existing_keys(self, keys: list[Any], guarantee_ts: int = 0) -> set[Any]:
+        """Which of these primary keys are stored: point reads by key, cheap on every backend, unlike a
+        filter query (Milvus Lite scans its whole memtable for one; the server scans growing segments).
+
+        `guarantee_ts` (a `write_timestamp()`): see every write up to it, instead of a strong read,
+        which on a busy 2.3 server waits 0.2-0.7 s for the newest timestamp to become readable.
+        """
+        client, pk = self.client, self.info.pk_field
+        consistency: dict[str, Any] = ({"consistency_level": "Customized", "guarantee_timestamp": guarantee_ts}
+                                       if guarantee_ts else {"consistency_level": "Strong"})
+        found: set[Any] = set()
+        for part in filters.batches(list(dict.fromkeys(keys))):
+            # the same `pk in [...]` read MilvusClient.get sends, but with escaped literals: get quotes
+            # VARCHAR keys as '...' without escaping, so a key with ' or \\ breaks the filter
+            rows = call(lambda p=part: client.query(self.name, filter=filters.in_filter(pk, p), output_fields=[pk],
+                                                    timeout=self.timeout * 3, **consistency), "looking up stored rows")
+            found.update(row[pk] for row in rows)
+        return found
+
+    def write_timestamp(self) -> int:
+        """The newest (hybrid) timestamp of this client's writes to the collection, as pymilvus tracks it
+        for session consistency; 0 if unknown (readers then fall back to a strong read)."""
+        return self.connection.write_timestamp(self.name)
+
+    def stored_chunks(self, record_ids: list[str]) -> dict[tuple[str, str], list[float]]:
+        """(record id, text hash) -> stored vector, for reusing embeddings of unchanged chunks."""
+        vector_field = self.connection.cfg.vector_field
+        out: dict[tuple[str, str], list[float]] = {}
+        for ids in filters.batches(sorted(set(record_ids))):
+            for row in self.query(filters.records(ids), [RECORD_ID, TEXT_HASH, vector_field]):
+                if row.get(TEXT_HASH):
+                    out[(row[RECORD_ID], row[TEXT_HASH])] = [float(x) for x in row[vector_field]]
+        return out
+
+    def count(self, expr: str = "") -> int:
+        client = self.client
+        rows = call(lambda: client.query(self.name, filter=expr, output_fields=["count(*)"], consistency_level="Strong",
+                                         timeout=self.timeout * 3), "counting rows")
+        return int(rows[0]["count(*)"])
+
+    def has_rows(self, expr: str) -> bool:
+        """Does any row match `expr`? (one row read, not a count)"""
+        client = self.client
+        pk = self.collection.info.pk_field if self.collection.info else "id"
+        return bool(call(lambda: client.query(self.name, filter=expr, output_fields=[pk], limit=1,
+                                              consistency_level="Bounded", timeout=self.timeout), "querying rows"))
+
+    # --- searches -----------------------------------------------------------------------------
+
+    def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
+               consistency_level: str = "Strong") -> list[dict[str, Any]]:
+        """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
+        client, info = self.client, self.info
+        return call(lambda: client.search(
+            self.name, data=[vector], anns_field=info.vector_field, filter=filter_expr, limit=limit,
+            output_fields=output_fields, consistency_level=consistency_level, timeout=self.timeout)[0], "searching")
+
+    def hybrid_search(self, vector: Any, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
+                      fusion: tuple[str, Any], consistency_level: str = "Strong") -> list[dict[str, Any]]:
+        """Nearest rows by the vector and by BM25 on `text`, both among rows matching `filter_expr`,
+        fused by Milvus: `fusion` ("weighted", (w_dense, w_bm25)) with normalized scores, or ("rrf", k).
+        [{distance: fused score (higher is closer), entity, id}]."""
+        client = self.client
+        requests, ranker = _hybrid_request(self.info, vector, text, filter_expr, limit, fusion)
+        return call(lambda: client.hybrid_search(
+            self.name, requests, ranker, limit=limit, output_fields=output_fields,
+            consistency_level=consistency_level, timeout=self.timeout)[0], "searching (hybrid)")
+
+    def text_search(self, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
+                    consistency_level: str = "Strong") -> list[dict[str, Any]]:
+        """Rows by BM25 on `text` alone (collections with a BM25 field), best first:
+        [{distance: BM25 score (>= 0, higher is closer), entity, id}]. Milvus Lite 3.2 reports the score
+        negated (ordered as a distance); a BM25 score is never negative, so its magnitude is the score."""
+        client, info = self.client, self.info
+        if info.bm25_field is None:
+            raise ConfigError(f"Collection '{self.name}' has no BM25 full-text field: only dense search works.")
+        rows = call(lambda: client.search(
+            self.name, data=[text], anns_field=info.bm25_field, search_params={"metric_type": "BM25"},
+            filter=filter_expr, limit=limit, output_fields=output_fields, consistency_level=consistency_level,
+            timeout=self.timeout)[0], "searching (BM25)")
+        hits = [{**dict(row), "distance": abs(float(row["distance"]))} for row in rows]
+        return sorted(hits, key=lambda row: -row["distance"])
+
+
+def _hybrid_request(info: CollectionInfo, vector: Any, text: str, filter_expr: str, limit: int,
+                    fusion: tuple[str, Any]) -> tuple[list[AnnSearchRequest], Any]:
+    """The two searches of a hybrid search (dense, BM25 on the raw text) and the ranker that fuses them."""
+    if info.bm25_field is None:
+        raise ConfigError(f"Collection '{info.name}' has no BM25 full-text field: only dense search works.")
+    requests = [AnnSearchRequest([vector], info.vector_field, {"metric_type": info.metric or "L2"}, limit,
+                                 expr=filter_expr),
+                AnnSearchRequest([text], info.bm25_field, {"metric_type": "BM25"}, limit, expr=filter_expr)]
+    kind, param = fusion
+    return requests, RRFRanker(int(param)) if kind == "rrf" else WeightedRanker(*param, norm_score=True)
+
+
+def _row_bytes(row: dict[str, Any]) -> int:
+    """The row's approximate size on the wire (for bounding write requests): orjson in C, not json.dumps."""
+    size = 64
+    for value in row.values():
+        if isinstance(value, np.ndarray) or (isinstance(value, list) and value and isinstance(value[0], float)):
+            size += 4 * len(value)
+        elif isinstance(value, str):
+            size += len(value.encode("utf-8", "replace")) + 8
+        else:
+            try:
+                size += len(orjson.dumps(value, default=str)) + 8
+            except (TypeError, ValueError):
+                size += len(json.dumps(value, ensure_ascii=False, default=str)) + 8
+    return size
