@@ -35,6 +35,7 @@ from .config import IndexingConfig, NoAuth, TokenAuth, UsernamePasswordAuth
 from .errors import ConfigError, ServiceError, TransientError
 from .schema import (CHUNK, COLUMNS_PROPERTY, GENERATION, KEYED_PROPERTY, MAX_TEXT_BYTES,  # noqa: F401 - re-exported
                      MODEL_PROPERTY, RECORD_ID, STREAM, TEXT_HASH, WRITE_ID, row_key)
+from .store import StoredRow
 
 logger = logging.getLogger("airbyte")
 
@@ -51,6 +52,8 @@ METADATA_COLUMNS: dict[str, tuple[DataType, Any]] = {"status": (DataType.VARCHAR
 COLUMN_VARCHAR_LENGTH = 256
 VARCHAR_PK_LENGTH = 512
 IDS_PER_FILTER = 500
+RECORDS_PER_SCAN = 4096  # record ids per filter read that scans every row (its cost hardly depends on them)
+KEYS_PER_DELETE = 4096  # primary keys per delete by key
 DATABASE_NOT_FOUND = 800  # Milvus error code
 QUERY_LIMIT = 16_384  # Milvus's maximum query result window
 WRITE_RETRIES = 5
@@ -404,17 +407,21 @@ class MilvusRows:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> None:
+    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> list[Any]:
         """Insert (auto-id) or upsert (record-defined key), in batches bounded by rows and bytes.
+        Returns the rows' primary keys in order (on auto-id collections, the ones Milvus assigned).
 
         `sizes`: the rows' sizes if the caller knows them (the writer sizes a record's metadata once
         for all its chunks instead of every value of every row)."""
         self._connected()
         self._described()
         op = self.client.insert if self.info.auto_id else self.client.upsert
+        keys: list[Any] = []
         for batch in self._batches(rows, sizes):
-            self.call(lambda b=batch: op(self.collection, b, timeout=self.cfg.timeout_seconds * 3),
-                           f"writing {len(batch)} rows")
+            result = self.call(lambda b=batch: op(self.collection, b, timeout=self.cfg.timeout_seconds * 3),
+                               f"writing {len(batch)} rows")
+            keys.extend(result["ids"] if self.info.auto_id else (row[self.info.pk_field] for row in batch))
+        return keys
 
     def _batches(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> Iterator[list[dict[str, Any]]]:
         batch: list[dict[str, Any]] = []
@@ -502,6 +509,55 @@ class MilvusRows:
                 if row.get(TEXT_HASH):
                     out[(row[RECORD_ID], row[TEXT_HASH])] = [float(x) for x in row[self.cfg.vector_field]]
         return out
+
+    # --- rows found by filter, removed by key (collections not keyed by record) ---------------
+
+    def stored_rows(self, record_ids: list[str]) -> tuple[list[StoredRow], set[str]]:
+        """Every stored row of these records (no vectors), and the records whose rows could not all be
+        listed. A filter on a dynamic `_ab_record_id` scans every row whatever the number of ids: one
+        strong read serves many records; a part filling Milvus's result window is split."""
+        info = self._described()
+        found: list[StoredRow] = []
+        incomplete: set[str] = set()
+        parts = list(_chunks(sorted(set(record_ids)), RECORDS_PER_SCAN))
+        while parts:
+            part = parts.pop()
+            rows = self.query(in_filter(RECORD_ID, part), [info.pk_field, RECORD_ID, TEXT_HASH, GENERATION, WRITE_ID])
+            if len(rows) >= QUERY_LIMIT:
+                if len(part) == 1:
+                    incomplete.update(part)
+                else:
+                    parts += [part[:len(part) // 2], part[len(part) // 2:]]
+                continue
+            found += [StoredRow(row[info.pk_field], row[RECORD_ID], row.get(TEXT_HASH), row.get(GENERATION),
+                                row.get(WRITE_ID)) for row in rows]
+        return found, incomplete
+
+    def vectors_by_key(self, keys: list[Any]) -> dict[Any, list[float]]:
+        """key -> vector, read by primary key (no scan). Bounded: a strong read just listed the rows;
+        a row missed anyway only costs its embedding."""
+        client, info = self._connected(), self._described()
+        out: dict[Any, list[float]] = {}
+        for part in _chunks(list(dict.fromkeys(keys)), IDS_PER_FILTER):
+            rows = self.call(lambda p=part: client.query(
+                self.collection, filter=in_filter(info.pk_field, p), output_fields=[info.pk_field, info.vector_field],
+                consistency_level="Bounded", timeout=self.cfg.timeout_seconds * 3), "reading stored vectors")
+            out.update((row[info.pk_field], [float(x) for x in row[info.vector_field]]) for row in rows)
+        return out
+
+    def delete_keys(self, keys: list[Any]) -> None:
+        """Delete by primary key: Milvus finds the rows without evaluating a filter on every row."""
+        info = self._described()
+        for part in _chunks(list(dict.fromkeys(keys)), KEYS_PER_DELETE):
+            self.delete(in_filter(info.pk_field, part))
+
+    def has_tagged_rows(self, stream: str, tag: str) -> bool:
+        """Does any row of `stream` carry `tag`? A strong read (an earlier attempt's rows count)."""
+        client, info = self._connected(), self._described()
+        return bool(self.call(lambda: client.query(
+            self.collection, filter=f"{STREAM} == {literal(stream)} and {GENERATION} == {literal(tag)}",
+            output_fields=[info.pk_field], limit=1, consistency_level="Strong",
+            timeout=self.cfg.timeout_seconds * 3), "querying rows"))
 
     def count(self, expr: str = "") -> int:
         self._connected()
