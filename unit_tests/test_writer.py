@@ -108,4 +108,4 @@ def test_vectors_from_a_record_field_are_stored_as_sent_and_never_reused():
     assert writer.stats.embedded == 0
     sync(rec(1, embedding=[0, 0, 1]), st(2))
     assert [r["vector"] for r in store.rows.values()] == [[0.0, 0.0, 1.0]]
-    assert store.called("stored_chunks") == []
+    assert store.called("stored_chunks") == [] and store.called("vectors_by_key") == []
