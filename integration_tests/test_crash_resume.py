@@ -181,7 +181,7 @@ def test_kill9_and_resume_into_the_tutorial_collection(milvus_server, server_tok
     with backend.connect() as client:
         create_tutorial_collection(client, collection_name)
     try:
-        assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=700, n_articles=20, kills=6,
+        assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=2500, n_articles=40, kills=6,
                                 seed=20240503, shape=", tutorial") >= 6
     finally:
         with backend.connect() as client:
