@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from .errors import TransientError
 from .schema import GENERATION, KEYED_PROPERTY, RECORD_ID, STREAM, TEXT_HASH, WRITE_ID, CollectionInfo, row_key
+from .store import StoredRow
 
 
 class MemoryStore:
@@ -38,16 +39,19 @@ class MemoryStore:
             return None
         return row_key(record_id, chunk_index, int_keys=self.info.int_keys, max_length=self.info.pk_max_length)
 
-    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> None:
+    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> list[Any]:
         self.writes += 1
         if self.writes == self.fail_on_write:
             raise TransientError("Milvus kept failing")
         self.calls.append(("write", len(rows)))
+        keys = []
         for row in rows:
             key = next(self._auto_ids) if self.info.auto_id else row[self.info.pk_field]
             self.rows.pop(key, None)  # an upsert moves the row to the end, as a re-insert would
             self.rows[key] = self._keep(row) if self._keep else row
+            keys.append(key)
         self._timestamp += 1
+        return keys
 
     def existing_keys(self, keys: list[Any], guarantee_ts: int = 0) -> set[Any]:
         self.calls.append(("existing_keys", list(keys)))
@@ -61,6 +65,25 @@ class MemoryStore:
         ids = set(record_ids)
         return {(r[RECORD_ID], r[TEXT_HASH]): r[self.info.vector_field] for r in self.rows.values()
                 if r.get(RECORD_ID) in ids and r.get(TEXT_HASH)}
+
+    def stored_rows(self, record_ids: list[str]) -> tuple[list[StoredRow], set[str]]:
+        self.calls.append(("stored_rows", list(record_ids)))
+        ids = set(record_ids)
+        return [StoredRow(k, r[RECORD_ID], r.get(TEXT_HASH), r.get(GENERATION), r.get(WRITE_ID))
+                for k, r in self.rows.items() if r.get(RECORD_ID) in ids], set()
+
+    def vectors_by_key(self, keys: list[Any]) -> dict[Any, list[float]]:
+        self.calls.append(("vectors_by_key", list(keys)))
+        return {k: self.rows[k][self.info.vector_field] for k in keys if k in self.rows}
+
+    def delete_keys(self, keys: list[Any]) -> None:
+        self.calls.append(("delete_keys", list(keys)))
+        for key in keys:
+            self.rows.pop(key, None)
+
+    def has_tagged_rows(self, stream: str, tag: str) -> bool:
+        self.calls.append(("has_tagged_rows", stream, tag))
+        return any(r.get(STREAM) == stream and r.get(GENERATION) == tag for r in self.rows.values())
 
     def count(self) -> int:
         return len(self.rows)

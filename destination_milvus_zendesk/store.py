@@ -7,10 +7,22 @@ behind it: the writer passes record ids, tags and write ids, never a filter expr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .schema import CollectionInfo
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """One stored row of a record, as `stored_rows` lists it: enough to decide whether it goes
+    (tag, write id) and to reuse its vector (text hash), and the key to delete or read it by."""
+    key: Any
+    record_id: str
+    text_hash: str | None
+    tag: str | None  # GENERATION; None on rows other tools wrote
+    write_id: str | None  # WRITE_ID; None on rows other tools wrote
 
 
 class VectorStore(Protocol):
@@ -21,8 +33,9 @@ class VectorStore(Protocol):
     def primary_key(self, record_id: str | None, chunk_index: int) -> Any:
         """The row key of (record, chunk); random without a record id, None for auto-id collections."""
 
-    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> None:
-        """Insert or upsert `rows`; `sizes` are their approximate bytes when the caller knows them."""
+    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> list[Any]:
+        """Insert or upsert `rows`; `sizes` are their approximate bytes when the caller knows them.
+        Returns the rows' primary keys, in order (auto-id collections: the keys Milvus assigned)."""
 
     def existing_keys(self, keys: list[Any], guarantee_ts: int = 0) -> set[Any]:
         """Which of these primary keys are stored (seeing every write up to `guarantee_ts`)."""
@@ -32,6 +45,20 @@ class VectorStore(Protocol):
 
     def stored_chunks(self, record_ids: list[str]) -> dict[tuple[str, str], list[float]]:
         """(record id, text hash) -> stored vector."""
+
+    def stored_rows(self, record_ids: list[str]) -> tuple[list[StoredRow], set[str]]:
+        """(every stored row of these records, the records whose rows could not all be listed), from a
+        strong read: one filter read for many records, where no key tells a record's rows."""
+
+    def vectors_by_key(self, keys: list[Any]) -> dict[Any, list[float]]:
+        """key -> stored vector, for rows `stored_rows` listed (a read by primary key); a row gone since
+        is simply missing."""
+
+    def delete_keys(self, keys: list[Any]) -> None:
+        """Remove the rows with these primary keys (no filter scan)."""
+
+    def has_tagged_rows(self, stream: str, tag: str) -> bool:
+        """Does any row of `stream` carry `tag` (strong read)?"""
 
     def count(self) -> int:
         """Rows in the collection."""

@@ -18,6 +18,7 @@ import time
 import pytest
 from pymilvus import MilvusClient
 
+from test_support.tutorial_collection import create_tutorial_collection
 from test_support.zendesk_sample import configured_catalog, generate_messages
 
 from .helpers import complete, make_config
@@ -100,7 +101,7 @@ def trigger(run: LiveRun, plan: tuple[str, float], backend, name: str) -> bool:
     return not run.wait_for(lambda r: r.proc.poll() is not None, timeout=value)
 
 
-def crash_and_resume(backend, name, tmp_path, *, n_tickets, n_articles, kills, seed):
+def crash_and_resume(backend, name, tmp_path, *, n_tickets, n_articles, kills, seed, shape=""):
     config = make_config(backend, name, create=True)
     catalog = configured_catalog("append_dedup")
     messages = crash_input(n_tickets, n_articles, seed)
@@ -144,7 +145,7 @@ def crash_and_resume(backend, name, tmp_path, *, n_tickets, n_articles, kills, s
     found = stored_rows(backend, name)
     figures = assert_exact(found, oracle.expected())
     records = sum(1 for m in messages if m["type"] == "RECORD")
-    section = f"crash_resume[{backend.name}]"
+    section = f"crash_resume[{backend.name}{shape}]"
     figure(section, kill_points_survived=survived, runs=runs, input_records=records,
            input_states=len(seq_index), records_lost=figures["records_lost"],
            records_duplicated=figures["records_duplicated"], records_stale=figures["records_wrong_chunks"]
@@ -165,6 +166,23 @@ def test_kill9_and_resume_on_the_server(milvus_server, server_token, tmp_path, c
     try:
         assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=1300, n_articles=40, kills=11,
                                 seed=20240501) >= 11
+    finally:
+        with backend.connect() as client:
+            client.drop_collection(collection_name)
+
+
+@pytest.mark.server
+def test_kill9_and_resume_into_the_tutorial_collection(milvus_server, server_token, tmp_path, collection_name):
+    """The tutorial's hand-made auto-id collection: rows listed by one read per group of batches and
+    removed by key, killed between a batch's write and its deletes as often as anywhere else."""
+    from .helpers import Backend
+
+    backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
+    with backend.connect() as client:
+        create_tutorial_collection(client, collection_name)
+    try:
+        assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=2500, n_articles=40, kills=6,
+                                seed=20240503, shape=", tutorial") >= 6
     finally:
         with backend.connect() as client:
             client.drop_collection(collection_name)

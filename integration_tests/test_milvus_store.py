@@ -152,3 +152,41 @@ def test_session_timestamp_adapter_tracks_this_clients_writes(backend, collectio
     finally:
         store.client.drop_collection(collection_name)
         store.close()
+
+
+def test_rows_of_a_tutorial_collection_are_listed_by_record_and_removed_by_key(backend, collection_name, monkeypatch):
+    """stored_rows lists every row of the records, also when an answer would fill Milvus's result window
+    (the part is split); vectors_by_key and delete_keys work by the auto-id keys write returned."""
+    from destination_milvus_zendesk.milvus import rows as milvus_rows
+    from test_support.tutorial_collection import create_tutorial_collection
+
+    with backend.connect() as client:
+        create_tutorial_collection(client, collection_name, dim=4)
+    store = _store(backend, collection_name)
+    try:
+        store.describe()
+        store.load(store.info)
+        rows = [{"vector": [float(i), 1.0, 0.0, 0.0], "_ab_record_id": f"r{i % 3}", "_ab_stream": "tickets",
+                 "_ab_hash": f"h{i}", "_ab_gen": "t1", "_ab_write": "w1"} for i in range(9)]
+        rows.append({"vector": [9.0, 1.0, 0.0, 0.0], "_ab_record_id": "r0", "_ab_stream": "tickets"})  # another tool's
+        keys = store.write(rows)
+        assert len(set(keys)) == 10 and all(isinstance(k, int) for k in keys)
+        monkeypatch.setattr(milvus_rows, "QUERY_LIMIT", 4)  # r0 alone has 4 rows: listed as incomplete
+        listed, incomplete = store.stored_rows(["r0", "r1", "r2", "r9"])
+        assert incomplete == {"r0"}
+        assert sorted((r.record_id, r.text_hash) for r in listed) == sorted(
+            (f"r{i % 3}", f"h{i}") for i in range(9) if i % 3)
+        monkeypatch.setattr(milvus_rows, "QUERY_LIMIT", 16_384)
+        listed, incomplete = store.stored_rows(["r0"])
+        assert not incomplete and {r.key for r in listed} == {keys[i] for i in (0, 3, 6, 9)}
+        assert [(r.tag, r.write_id) for r in listed if r.key == keys[9]] == [(None, None)]
+        assert store.vectors_by_key([keys[4], keys[5]]) == {keys[4]: [4.0, 1.0, 0.0, 0.0],
+                                                             keys[5]: [5.0, 1.0, 0.0, 0.0]}
+        assert store.has_tagged_rows("tickets", "t1") and not store.has_tagged_rows("tickets", "t2")
+        store.delete_keys([keys[0], keys[9]])
+        assert {r.key for r in store.stored_rows(["r0"])[0]} == {keys[3], keys[6]}
+    finally:
+        store.close()
+        if backend.name == "server":
+            with backend.connect() as client:
+                client.drop_collection(collection_name)

@@ -72,6 +72,45 @@ def test_full_sync_then_dedup_with_changed_and_shrunk_records(backend, collectio
     assert all(len(chunks) == len({r["_ab_chunk"] for r in chunks}) for chunks in stored.values())
 
 
+def test_a_tutorial_collection_is_read_once_per_group_and_cleaned_by_primary_key(backend, collection_name, tmp_path,
+                                                                                 monkeypatch):
+    """On the hand-made auto-id collection a filter on _ab_record_id scans every row: a re-sync of two
+    STATE intervals reads the stored rows with one such filter and deletes only by primary key, and
+    ends with exactly one version of every record (changed, shrunk, new, deleted at the source)."""
+    from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer
+    from pymilvus import MilvusClient
+
+    from destination_milvus_zendesk.destination import DestinationMilvusZendesk
+
+    with backend.connect() as client:
+        create_tutorial_collection(client, collection_name)
+    config = make_config(backend, collection_name)
+    first = [record("tickets", ticket(i, description=LONG if i == 1 else None)) for i in range(1, 7)]
+    assert run_connector("write", tmp_path, config, catalog(), first + [state("tickets", 1)]).returncode == 0
+    filters = []
+    for op in ("query", "delete"):
+        original = getattr(MilvusClient, op)
+
+        def spy(self, *args, _op=op, _original=original, **kwargs):
+            filters.append((_op, kwargs.get("filter") or ""))
+            return _original(self, *args, **kwargs)
+        monkeypatch.setattr(MilvusClient, op, spy)
+    second = [record("tickets", ticket(1, subject="Shrunk")), record("tickets", ticket(2, status="solved")),
+              state("tickets", 2), record("tickets", {**ticket(3), "_ab_cdc_deleted_at": "2024-05-01T00:00:00Z"}),
+              record("tickets", ticket(4, subject="Renamed")), record("tickets", ticket(7)), state("tickets", 3)]
+    out = list(DestinationMilvusZendesk().write(config, ConfiguredAirbyteCatalogSerializer.load(catalog()),
+                                                iter(AirbyteMessageSerializer.load(m) for m in second)))
+    assert [m.state.destinationStats.recordCount for m in out if m.state] == [2.0, 3.0]
+    by_record_id = [(op, f) for op, f in filters if "_ab_record_id" in f]
+    assert [op for op, _ in by_record_id] == ["query"], by_record_id
+    assert [f.split(" in ")[0] for op, f in filters if op == "delete"] == ["id"] * 2, filters
+    stored = by_record(rows(backend, collection_name))
+    assert sorted(stored) == ["tickets_1", "tickets_2", "tickets_4", "tickets_5", "tickets_6", "tickets_7"]
+    assert [r["subject"] for r in stored["tickets_1"]] == ["Shrunk"] and stored["tickets_2"][0]["status"] == "solved"
+    assert [r["subject"] for r in stored["tickets_4"]] == ["Renamed"] and len(stored["tickets_7"]) == 1
+    assert all(len(chunks) == 1 for chunks in stored.values())
+
+
 def test_metadata_only_resync_sends_no_embedding_tokens(backend, collection, openai_stub, tmp_path):
     name, create = collection
     config = make_config(backend, name, openai=openai_stub, create=create)

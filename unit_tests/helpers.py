@@ -29,6 +29,13 @@ def memory_store(fail_on_write: int | None = None) -> MemoryStore:
     return MemoryStore(info, fail_on_write=fail_on_write)
 
 
+def tutorial_store() -> MemoryStore:
+    """The tutorial's hand-made collection in memory: INT64 auto-id `id`, `vector`, dynamic fields."""
+    info = CollectionInfo("c", "id", Kind.INT64, True, 0, "vector", Kind.FLOAT_VECTOR, 1536,
+                          True, {"id": Kind.INT64, "vector": Kind.FLOAT_VECTOR}, {}, "L2")
+    return MemoryStore(info)
+
+
 def keyed_store() -> MemoryStore:
     """A connector-created collection in memory: rows keyed by (record, chunk), typed filter columns."""
     fields = {"id": Kind.VARCHAR, "vector": Kind.FLOAT_VECTOR, "text": Kind.VARCHAR,

@@ -24,7 +24,7 @@ from destination_milvus_zendesk.schema import CollectionInfo, Kind
 from destination_milvus_zendesk.store import VectorStore
 from destination_milvus_zendesk.writer import InputLine, Writer
 
-from .helpers import keyed_store, make_writer, memory_store, messages, rec, st
+from .helpers import keyed_store, make_writer, memory_store, messages, rec, st, tutorial_store
 
 MEMBERS = [name for name in vars(VectorStore) if not name.startswith("_")]
 WRITER = Path(writer.__file__).parent
@@ -82,7 +82,8 @@ def _sync(store: ProtocolOnly, entry: dict[str, Any], *items: dict[str, Any]) ->
 
 def test_the_writer_asks_only_the_protocol_and_real_syncs_use_all_of_it():
     """The real writer through dedup re-syncs (probes, reuse, shrinking records, a CDC delete), an
-    overwrite in which a record shrinks and which truncates, and an append stream that unkeys the collection."""
+    overwrite in which a record shrinks and which truncates, an append stream that unkeys the collection,
+    and re-syncs into the tutorial's auto-id collection (rows listed by filter, removed by key)."""
     long_text = " ".join(f"sentence {i} about the export that stalls on quoted newlines." for i in range(40))
     dedup = ProtocolOnly(keyed_store())
     _sync(dedup, _entry("append_dedup"), rec(1, description=long_text), rec(2), st(1))
@@ -93,7 +94,11 @@ def test_the_writer_asks_only_the_protocol_and_real_syncs_use_all_of_it():
               "stream_descriptor": {"name": "tickets"}, "status": "COMPLETE"}}})
     append = ProtocolOnly(keyed_store())
     _sync(append, _entry("append"), rec(1), st(1))
-    used = dedup.used | overwrite.used | append.used
+    tutorial = ProtocolOnly(tutorial_store())
+    _sync(tutorial, _entry("append_dedup"), rec(1, description=long_text), rec(2), st(1))
+    _sync(tutorial, _entry("append_dedup"), rec(1), rec(2, status="solved"), rec(3, _ab_cdc_deleted_at="x"), st(2))
+    _sync(tutorial, _entry("overwrite", "full_refresh", 4), rec(1), st(3))
+    used = dedup.used | overwrite.used | append.used | tutorial.used
     assert used == set(MEMBERS), {"never used": set(MEMBERS) - used}
     assert dedup.inner.called("delete_records") and overwrite.inner.called("delete_records_in_tag")
 

@@ -58,3 +58,7 @@ def records_in_tag_except_write(record_ids: list[str], tag: str, keep_write_id: 
 def stream_rows_except_tag(stream: str, tag: str) -> str:
     """Every row of `stream` not written under `tag`, rows with no tag at all included."""
     return f"{STREAM} == {literal(stream)} and ({GENERATION} != {literal(tag)} or not (exists {GENERATION}))"
+
+
+def stream_rows_with_tag(stream: str, tag: str) -> str:
+    return f"{STREAM} == {literal(stream)} and {GENERATION} == {literal(tag)}"

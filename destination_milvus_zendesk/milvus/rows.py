@@ -12,13 +12,16 @@ import orjson
 from pymilvus import AnnSearchRequest, MilvusClient, RRFRanker, WeightedRanker
 
 from ..errors import ConfigError
-from ..schema import RECORD_ID, TEXT_HASH, CollectionInfo, row_key
+from ..schema import GENERATION, RECORD_ID, TEXT_HASH, WRITE_ID, CollectionInfo, row_key
+from ..store import StoredRow
 from . import filters
 from .collection import CollectionManager
 from .connection import MilvusConnection
 from .errors import call
 
 QUERY_LIMIT = 16_384  # Milvus's maximum query result window
+RECORDS_PER_SCAN = 4096  # record ids per filter read that scans every row (its cost hardly depends on them)
+KEYS_PER_DELETE = 4096  # primary keys per delete by key
 
 
 class MilvusRows:
@@ -50,15 +53,19 @@ class MilvusRows:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> None:
+    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> list[Any]:
         """Insert (auto-id) or upsert (record-defined key), in batches bounded by rows and bytes.
+        Returns the rows' primary keys in order (on auto-id collections, the ones Milvus assigned).
 
         `sizes`: the rows' sizes if the caller knows them (the writer sizes a record's metadata once
         for all its chunks instead of every value of every row)."""
-        client = self.client
-        op = client.insert if self.info.auto_id else client.upsert
+        client, info = self.client, self.info
+        op = client.insert if info.auto_id else client.upsert
+        keys: list[Any] = []
         for batch in self._batches(rows, sizes):
-            call(lambda b=batch: op(self.name, b, timeout=self.timeout * 3), f"writing {len(batch)} rows")
+            result = call(lambda b=batch: op(self.name, b, timeout=self.timeout * 3), f"writing {len(batch)} rows")
+            keys.extend(result["ids"] if info.auto_id else (row[info.pk_field] for row in batch))
+        return keys
 
     def _batches(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> Iterator[list[dict[str, Any]]]:
         batch: list[dict[str, Any]] = []
@@ -133,6 +140,54 @@ class MilvusRows:
                 if row.get(TEXT_HASH):
                     out[(row[RECORD_ID], row[TEXT_HASH])] = [float(x) for x in row[vector_field]]
         return out
+
+    # --- rows found by filter, removed by key (collections not keyed by record) ---------------
+
+    def stored_rows(self, record_ids: list[str]) -> tuple[list[StoredRow], set[str]]:
+        """Every stored row of these records (no vectors), and the records whose rows could not all be
+        listed. A filter on a dynamic `_ab_record_id` scans every row whatever the number of ids: one
+        strong read serves many records; a part filling Milvus's result window is split."""
+        info = self.info
+        found: list[StoredRow] = []
+        incomplete: set[str] = set()
+        parts = list(filters.batches(sorted(set(record_ids)), RECORDS_PER_SCAN))
+        while parts:
+            part = parts.pop()
+            rows = self.query(filters.records(part), [info.pk_field, RECORD_ID, TEXT_HASH, GENERATION, WRITE_ID])
+            if len(rows) >= QUERY_LIMIT:
+                if len(part) == 1:
+                    incomplete.update(part)
+                else:
+                    parts += [part[:len(part) // 2], part[len(part) // 2:]]
+                continue
+            found += [StoredRow(row[info.pk_field], row[RECORD_ID], row.get(TEXT_HASH), row.get(GENERATION),
+                                row.get(WRITE_ID)) for row in rows]
+        return found, incomplete
+
+    def vectors_by_key(self, keys: list[Any]) -> dict[Any, list[float]]:
+        """key -> vector, read by primary key (no scan). Bounded: a strong read just listed the rows;
+        a row missed anyway only costs its embedding."""
+        client, info = self.client, self.info
+        out: dict[Any, list[float]] = {}
+        for part in filters.batches(list(dict.fromkeys(keys))):
+            rows = call(lambda p=part: client.query(
+                self.name, filter=filters.in_filter(info.pk_field, p), output_fields=[info.pk_field, info.vector_field],
+                consistency_level="Bounded", timeout=self.timeout * 3), "reading stored vectors")
+            out.update((row[info.pk_field], [float(x) for x in row[info.vector_field]]) for row in rows)
+        return out
+
+    def delete_keys(self, keys: list[Any]) -> None:
+        """Delete by primary key: Milvus finds the rows without evaluating a filter on every row."""
+        info = self.info
+        for part in filters.batches(list(dict.fromkeys(keys)), KEYS_PER_DELETE):
+            self.delete(filters.in_filter(info.pk_field, part))
+
+    def has_tagged_rows(self, stream: str, tag: str) -> bool:
+        """Does any row of `stream` carry `tag`? A strong read (an earlier attempt's rows count)."""
+        client, info = self.client, self.info
+        return bool(call(lambda: client.query(
+            self.name, filter=filters.stream_rows_with_tag(stream, tag), output_fields=[info.pk_field], limit=1,
+            consistency_level="Strong", timeout=self.timeout * 3), "querying rows"))
 
     def count(self, expr: str = "") -> int:
         client = self.client

@@ -11,6 +11,7 @@ from pymilvus import MilvusClient
 
 from ..config import IndexingConfig
 from ..schema import CollectionInfo
+from ..store import StoredRow
 from .collection import CollectionManager
 from .connection import MilvusConnection
 from .errors import call
@@ -86,8 +87,8 @@ class MilvusStore:
     def primary_key(self, record_id: str | None, chunk_index: int) -> Any:
         return self.rows.primary_key(record_id, chunk_index)
 
-    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> None:
-        self.rows.write(rows, sizes)
+    def write(self, rows: list[dict[str, Any]], sizes: list[int] | None = None) -> list[Any]:
+        return self.rows.write(rows, sizes)
 
     def delete(self, filter_expr: str) -> None:
         self.rows.delete(filter_expr)
@@ -112,6 +113,18 @@ class MilvusStore:
 
     def stored_chunks(self, record_ids: list[str]) -> dict[tuple[str, str], list[float]]:
         return self.rows.stored_chunks(record_ids)
+
+    def stored_rows(self, record_ids: list[str]) -> tuple[list[StoredRow], set[str]]:
+        return self.rows.stored_rows(record_ids)
+
+    def vectors_by_key(self, keys: list[Any]) -> dict[Any, list[float]]:
+        return self.rows.vectors_by_key(keys)
+
+    def delete_keys(self, keys: list[Any]) -> None:
+        self.rows.delete_keys(keys)
+
+    def has_tagged_rows(self, stream: str, tag: str) -> bool:
+        return self.rows.has_tagged_rows(stream, tag)
 
     def count(self, expr: str = "") -> int:
         return self.rows.count(expr)

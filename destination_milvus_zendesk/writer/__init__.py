@@ -1,6 +1,8 @@
 """The write pipeline: records -> documents -> chunks -> vectors -> Milvus rows, with state.
 
-    main thread     reads messages, builds documents and chunks, cuts batches (and at every STATE)
+    main thread     reads messages, builds documents and chunks, cuts batches (and at every STATE);
+                    on collections not keyed by record, holds batches and STATEs until one read of
+                    their stored rows serves the whole group (lookup.py)
     prepare pool    per batch: reuse stored vectors of unchanged chunks, embed the rest
     embed pool      the embedding requests themselves, `embedding_concurrency` in flight
     writer thread   applies batches to Milvus strictly in input order, then releases the STATE
@@ -12,8 +14,8 @@ after every record before it is stored; on any failure, nothing after the failur
 Sync modes:
   append         insert
   append_dedup   write the record's new chunks (tagged with this batch's write id), then delete
-                 its other rows: readers never see the record with no chunks, and a crash in
-                 between leaves extra rows that the retried batch removes
+                 its other rows (by key where they were listed first): readers never see the record
+                 with no chunks, and a crash in between leaves extra rows that the retried batch removes
   truncating     (overwrite; "refresh and remove records" and "clear" of any mode) rows carry this
                  job's tag (generation and sync id); once the input ended successfully, the
                  stream's rows with another tag (earlier jobs) are deleted, so the old data
@@ -44,6 +46,7 @@ from ..store import VectorStore
 from .applied import AppliedBatches
 from .apply import BatchWork, EndWork, OrderedApply, StateWork, StopWork, Work
 from .intake import Batch, InputLine, RecordIntake, SeenRecords, numbered, read_ahead
+from .lookup import Absence, HeldWork, read_group
 from .plans import StreamPlan, StreamStatuses, plan_streams, settle_row_keys, stream_id
 from .prepare import Prepared, Preparer, text_hash
 from .report import Reporter, Stats, log
@@ -76,6 +79,7 @@ class Writer:
             self.batch_chunk_limit = min(self.batch_chunk_limit, LOCAL_BATCH_CHUNKS)
         self.batch_record_limit = config.write_batch_rows
         self._seq = 0
+        self._held: HeldWork | None = None  # collections not keyed by record: batches awaiting their group's read
 
     def run(self, messages: Iterable[AirbyteMessage | InputLine]) -> Iterator[AirbyteMessage]:
         """Writes the records and yields the STATE messages (once their records are stored) and logs.
@@ -89,7 +93,8 @@ class Writer:
         keyed = settle_row_keys(self.store, self.plans)
         self.applied = AppliedBatches(self.store.write_timestamp if keyed else lambda: 0)
         self.preparer = Preparer(self.config, self.store, self.info, self.embedder, self.plans, self.report,
-                                 self.applied, keyed)
+                                 self.applied, keyed, Absence(self.plans))
+        self._held = None if keyed else HeldWork()
         builder = DocumentBuilder(self.config.processing, self.info.reserved_names, self.embedder.vector_field)
         self.intake = RecordIntake(self.plans, builder, self.embedder, self.config.processing.text_fields,
                                    4 * self.config.processing.chunk_size,  # ~4 characters per cl100k token
@@ -107,8 +112,9 @@ class Writer:
         self._prepare_pool = ThreadPoolExecutor(PREPARE_WORKERS, thread_name_prefix="prepare")
         writer_thread = threading.Thread(target=self.apply.loop, name="milvus-writer", daemon=True)
         writer_thread.start()
+        started: list = []
         if any(plan.keyed_by_record for plan in self.plans.values()):
-            self.preparer.empty_at_start = self._prepare_pool.submit(self.preparer.collection_is_empty)
+            started = self.preparer.absence.start(self.store, self._prepare_pool.submit, self._held is not None)
         try:
             yield from self._intake(lines)
         except BaseException:
@@ -121,10 +127,9 @@ class Writer:
             yield from self.report.drain()
             self._prepare_pool.shutdown(wait=False, cancel_futures=True)
             self.preparer.embed_pool.shutdown(wait=False, cancel_futures=True)
-            if self.preparer.empty_at_start is not None:
-                # the start-of-sync count may still be running when the input fails at once: the caller
-                # closes the store next, and Milvus Lite then logs a call after its shutdown to stderr
-                wait([self.preparer.empty_at_start])
+            # the start-of-sync reads may still be running when the input fails at once: the caller
+            # closes the store next, and Milvus Lite then logs a call after its shutdown to stderr
+            wait(started)
         if self.apply.error is not None:
             raise self.apply.error
         yield from self.report.summary()
@@ -134,12 +139,16 @@ class Writer:
         batch = self._new_batch()
         for line in read_ahead(lines):
             if line is None:  # the source is idle: release the states whose records are stored
+                self._release_held()
                 yield from self.report.drain()
                 continue
             batch = self._take(batch, line)
+            if self._held is not None and self._held.full:
+                self._release_held()
             yield from self.report.drain()
         if batch.items:
             self._submit(batch)
+        self._release_held()
         done, warnings = self.statuses.streams_to_truncate(self.plans)
         for warning in warnings:
             self.report.put(log(Level.WARN, warning))
@@ -157,7 +166,11 @@ class Writer:
             if batch.items:
                 self._submit(batch)
                 batch = self._new_batch()
-            self._put(StateWork(self.intake.counts.attach(message)))
+            state = StateWork(self.intake.counts.attach(message))
+            if self._held is not None and self._held.has_batches:
+                self._held.hold(state)  # behind the held batches before it
+            else:
+                self._put(state)
         elif message.type == Type.TRACE:
             self.statuses.track(message)
         return batch
@@ -167,7 +180,23 @@ class Writer:
         return Batch(self._seq, f"{self.run_id}-{self._seq}")
 
     def _submit(self, batch: Batch) -> None:
-        self._put(BatchWork(batch, self._prepare_pool.submit(self.preparer.prepare, batch)))
+        if self._held is None:
+            self._put(BatchWork(batch, self._prepare_pool.submit(self.preparer.prepare, batch)))
+            return
+        self._held.hold(batch)  # sent with its group (`_intake`)
+
+    def _release_held(self) -> None:
+        """The held group: its read first (the pool runs tasks in order, so the prepares waiting for it
+        never hold every worker before it started), then its batches and states, in input order."""
+        if self._held is None or not self._held.items:
+            return
+        items = self._held.take()
+        batches = [item for item in items if isinstance(item, Batch)]
+        lookup = self._prepare_pool.submit(read_group, self.store, self.applied, self.plans, self.preparer.absence,
+                                           batches)
+        for item in items:
+            self._put(BatchWork(item, self._prepare_pool.submit(self.preparer.prepare, item, lookup))
+                      if isinstance(item, Batch) else item)
 
     def _put(self, item: Work) -> None:
         """Bounded put that notices a failed writer instead of blocking forever."""

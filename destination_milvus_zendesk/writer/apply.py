@@ -7,10 +7,11 @@ import queue
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 from airbyte_cdk.models import AirbyteMessage
 
+from ..schema import RECORD_ID
 from ..store import VectorStore
 from .applied import AppliedBatches
 from .intake import Batch
@@ -94,8 +95,7 @@ class OrderedApply:
     def _batch(self, batch: Batch, prepared: Prepared, pool: ThreadPoolExecutor | None,
                inflight: deque[_InFlight]) -> None:
         if pool is None:
-            self._apply(batch, prepared)
-            self.applied.add(batch.seq, prepared.chunk_counts)
+            self.applied.add(batch.seq, prepared.chunk_counts, self._apply(batch, prepared))
             return
         records = prepared.records
         while inflight and (len(inflight) >= self.concurrency or any(records & other.records for other in inflight)):
@@ -103,13 +103,25 @@ class OrderedApply:
         inflight.append(_InFlight(batch, pool.submit(self._apply, batch, prepared), records, prepared))
 
     def _retire(self, entry: _InFlight) -> None:
-        entry.done.result()
-        self.applied.add(entry.batch.seq, entry.prepared.chunk_counts)
+        self.applied.add(entry.batch.seq, entry.prepared.chunk_counts, entry.done.result())
 
-    def _apply(self, batch: Batch, prepared: Prepared) -> None:
+    def _apply(self, batch: Batch, prepared: Prepared) -> dict[str, list[Any]]:
+        """Writes the batch's rows, then removes the rows they replace; returns the keys written, by record."""
+        written: dict[str, list[Any]] = {}
         if prepared.rows:
-            self.store.write(prepared.rows, sizes=prepared.sizes)
+            keys = self.store.write(prepared.rows, sizes=prepared.sizes)
             self.report.stats.add(rows_written=len(prepared.rows))
+            for row, key in zip(prepared.rows, keys):
+                written.setdefault(row.get(RECORD_ID) or "", []).append(key)
+        if prepared.stored is not None:
+            self._remove_listed(batch, prepared, written)
+        else:
+            self._remove_by_filter(batch, prepared)
+        if prepared.deleted_ids:
+            self.report.stats.add(deleted_records=len(prepared.deleted_ids))
+        return written
+
+    def _remove_by_filter(self, batch: Batch, prepared: Prepared) -> None:
         for tag, ids in prepared.dedup_ids.items():
             ids = self.applied.records_to_clean([r for r in ids if r not in prepared.absent_ids],
                                                 prepared.chunk_counts, prepared.shrunk_ids, prepared.probed_after_seq)
@@ -121,7 +133,51 @@ class OrderedApply:
                 self.store.delete_records(ids, keep_write_id=batch.write_id)
         if prepared.deleted_ids:
             self.store.delete_records(prepared.deleted_ids)
-            self.report.stats.add(deleted_records=len(prepared.deleted_ids))
+
+    def _remove_listed(self, batch: Batch, prepared: Prepared, written: dict[str, list[Any]]) -> None:
+        """Collections not keyed by record: delete by key the rows the group's read listed, and those
+        that batches applied since wrote (`lookup.py`). A record whose rows the read could not all
+        list, or that an earlier batch may have written while it is no longer remembered, is removed
+        by filter as before (rare: a group's batches are bounded to what is remembered)."""
+        since = self.applied.keys_written_after(prepared.stored.probed_after_seq)
+        own = {key for keys in written.values() for key in keys}  # an upsert may reuse a listed key
+        doomed: list[Any] = []
+        by_filter: dict[str | None, list[str]] = {}  # tag ("": any) -> records; None: deletions
+        for tag, ids in [*prepared.dedup_ids.items(), (None, prepared.deleted_ids)]:
+            keys, unlisted = self._listed(batch, prepared, since, tag or "", ids)
+            doomed += [key for key in keys if key not in own]
+            if unlisted:
+                by_filter[tag] = unlisted
+        for record_id in prepared.deleted_ids:  # as the filter delete: an append stream's rows written now too
+            doomed += written.get(record_id, [])
+        if doomed:
+            self.store.delete_keys(list(dict.fromkeys(doomed)))
+        for tag, ids in by_filter.items():
+            self._remove_unlisted(tag, ids, batch.write_id)
+
+    def _remove_unlisted(self, tag: str | None, ids: list[str], write_id: str) -> None:
+        if tag is None:
+            self.store.delete_records(ids)
+        elif tag:
+            self.store.delete_records_in_tag(ids, tag, write_id)
+        else:
+            self.store.delete_records(ids, keep_write_id=write_id)
+
+    @staticmethod
+    def _listed(batch: Batch, prepared: Prepared, since: dict[str, list[Any]] | None, tag: str,
+                ids: list[str]) -> tuple[list[Any], list[str]]:
+        """(keys of the records' rows to remove, records to remove by filter instead)."""
+        keys: list[Any] = []
+        unlisted: list[str] = []
+        stored = prepared.stored
+        for record_id in ids:
+            if record_id in prepared.absent_ids:
+                continue
+            if record_id in stored.incomplete or (since is None and record_id not in batch.unseen):
+                unlisted.append(record_id)
+                continue
+            keys += stored.keys_to_remove(record_id, tag) + (since or {}).get(record_id, [])
+        return keys, unlisted
 
     def _truncate(self, plans: list[StreamPlan]) -> None:
         for plan in plans:

@@ -18,9 +18,10 @@ from ..config import ConnectorConfig
 from ..documents import Document
 from ..embedding.base import Embedder
 from ..schema import CHUNK, GENERATION, RECORD_ID, STREAM, TEXT_HASH, WRITE_ID
-from ..store import VectorStore
+from ..store import StoredRow, VectorStore
 from .applied import AppliedBatches
 from .intake import Batch, Rows
+from .lookup import Absence, StoredRows
 from .plans import StreamPlan
 from .report import Reporter
 
@@ -43,9 +44,10 @@ class Prepared:
     shrunk_ids: set[str] | None = None
     probed_after_seq: int = 0
     sizes: list[int] = field(default_factory=list)  # approximate bytes of each row, for write requests
-    # records with no stored row before this batch (the collection was empty when the sync began and
-    # no earlier batch had them): nothing to look up, nothing to clean after the write
+    # records with no stored row before this batch (lookup.Absence): nothing to look up, nothing to clean
     absent_ids: set[str] = field(default_factory=set)
+    # collections not keyed by record: the stored rows of the batch's records, read for its group
+    stored: StoredRows | None = None
 
     @property
     def records(self) -> set[str]:
@@ -67,7 +69,8 @@ def text_hash(model_id: str, text: str) -> str:
 
 class Preparer:
     def __init__(self, config: ConnectorConfig, store: VectorStore, info: CollectionInfo, embedder: Embedder,
-                 plans: dict[str, StreamPlan], report: Reporter, applied: AppliedBatches, keyed: bool) -> None:
+                 plans: dict[str, StreamPlan], report: Reporter, applied: AppliedBatches, keyed: bool,
+                 absence: Absence) -> None:
         self.config = config
         self.store = store
         self.info = info
@@ -77,19 +80,24 @@ class Preparer:
         self.applied = applied
         self.keyed = keyed
         self.chunker = Chunker.from_config(config.processing)
-        self.empty_at_start: Future | None = None  # no row at all when the sync began
+        self.absence = absence
         self.embed_pool: ThreadPoolExecutor | None = None
 
-    def prepare(self, batch: Batch) -> Prepared:
+    def prepare(self, batch: Batch, lookup: "Future[StoredRows] | None" = None) -> Prepared:
+        """`lookup`: the read of the stored rows of the batch's group (collections not keyed by record)."""
         items = self._latest(batch)
         self.report.stats.add(chunks=sum(len(chunks) for _, chunks in items))
         probed_after_seq, visible_ts = self.applied.readable_point()  # batches up to it are visible to the probe
-        # Into a collection empty when the sync started, a record in no earlier batch has no row: a first
-        # sync looks nothing up and cleans nothing, whatever the collection's keys.
-        absent = batch.unseen if self.empty_at_start is not None and self.empty_at_start.result() else set()
-        first_stored, shrunk_ids = self._probe_stored_rows(items, visible_ts, absent)
-        reuse = self._stored_vectors(items, first_stored, absent)
-        prepared = Prepared([], {}, [], shrunk_ids=shrunk_ids, probed_after_seq=probed_after_seq, absent_ids=absent)
+        absent = self.absence.of(batch)  # a first sync looks nothing up and cleans nothing
+        if lookup is not None:
+            stored = lookup.result()
+            prepared = Prepared([], {}, [], absent_ids=absent, stored=stored)
+            reuse = self._listed_vectors(items, stored, absent)
+        else:
+            first_stored, shrunk_ids = self._probe_stored_rows(items, visible_ts, absent)
+            reuse = self._stored_vectors(items, first_stored, absent)
+            prepared = Prepared([], {}, [], shrunk_ids=shrunk_ids, probed_after_seq=probed_after_seq,
+                                absent_ids=absent)
         pending = _Pending(prepared.rows, prepared.sizes)
         for doc, chunks in items:
             if doc.record_id is not None and doc.deleted:
@@ -164,20 +172,36 @@ class Preparer:
             (shrunk if beyond else first_stored).add(record_id)
         return first_stored, shrunk
 
+    def _reusable(self, doc: Document, chunks: Chunks, absent: set[str]) -> bool:
+        """May the record's new chunks take stored vectors (append_dedup: the stored rows are its own)?"""
+        return (doc.record_id is not None and bool(chunks) and doc.record_id not in absent
+                and self.plans[doc.stream].mode == DestinationSyncMode.append_dedup)
+
     def _stored_vectors(self, items: list[tuple[Document, Chunks]], first_stored: set[str] | None,
                         absent: set[str]) -> dict[tuple[str, str], list[float]]:
         if not self.config.reuse_embeddings or not self.embedder.reuses_stored_vectors:
             return {}
-        ids = [doc.record_id for doc, chunks in items if doc.record_id is not None and chunks
-               and self.plans[doc.stream].mode == DestinationSyncMode.append_dedup and doc.record_id not in absent
+        ids = [doc.record_id for doc, chunks in items if self._reusable(doc, chunks, absent)
                and (first_stored is None or doc.record_id in first_stored)]
         return self.store.stored_chunks(ids) if ids else {}
 
-    def collection_is_empty(self) -> bool:
-        try:
-            return self.store.count() == 0
-        except Exception:  # noqa: BLE001 - only an optimisation: probe every record
-            return False
+    def _listed_vectors(self, items: list[tuple[Document, Chunks]], stored: StoredRows,
+                        absent: set[str]) -> dict[tuple[str, str], list[float]]:
+        """The stored vectors of unchanged chunks, read by key: the group's read listed the rows and
+        their text hashes; only rows whose hash matches a new chunk of the record are read."""
+        if not self.config.reuse_embeddings or not self.embedder.reuses_stored_vectors:
+            return {}
+        wanted: dict[tuple[str, str], Any] = {}
+        for doc, chunks in items:
+            if self._reusable(doc, chunks, absent):
+                wanted.update(self._matching_rows(doc.record_id, chunks, stored.rows.get(doc.record_id, [])))
+        vectors = self.store.vectors_by_key(list(wanted.values())) if wanted else {}
+        return {pair: vectors[key] for pair, key in wanted.items() if key in vectors}
+
+    def _matching_rows(self, record_id: str, chunks: Chunks, listed: list[StoredRow]) -> dict[tuple[str, str], Any]:
+        """(record, text hash) -> key of a listed row holding the text of one of the new chunks."""
+        digests = {text_hash(self.embedder.model_id, text) for text, _ in chunks} if listed else set()
+        return {(record_id, row.text_hash): row.key for row in listed if row.text_hash in digests}
 
     def _embed_all(self, texts: list[str], items: list[tuple[Document, Chunks]]) -> list[list[float]]:
         """Requests bounded by input count and tokens, `embedding_concurrency` of them in flight."""
