@@ -510,6 +510,35 @@ class MilvusRows:
             timeout=self.cfg.timeout_seconds * 3), "counting rows")
         return int(rows[0]["count(*)"])
 
+    # --- reading a whole collection (migrate) ----------------------------------------------------
+
+    def visible_count(self) -> int:
+        """Rows as the collection's default consistency sees them, which is what `pages_by_key` reads:
+        on a Bounded collection (the tutorial's) the last seconds' writes are not there yet; `count` is strong."""
+        client = self._connected()
+        rows = self.call(lambda: client.query(self.collection, filter="", output_fields=["count(*)"],
+                                              timeout=self.cfg.timeout_seconds * 3), "counting rows")
+        return int(rows[0]["count(*)"])
+
+    def pages_by_key(self, after: Any = None, page_rows: int = 1000) -> Iterator[list[dict[str, Any]]]:
+        """Every row with every field (vectors and dynamic fields included) in primary-key order,
+        `page_rows` at a time, from the first key above `after` (None: from the start). pymilvus's
+        query iterator asks Milvus for key-ordered pages (`pk > last`, each within the query window),
+        so memory holds one page whatever the collection's size."""
+        client, info = self._connected(), self._described()
+        expr = "" if after is None else f"{info.pk_field} > {literal(after)}"
+        iterator = self.call(lambda: client.query_iterator(
+            self.collection, batch_size=min(page_rows, QUERY_LIMIT), filter=expr, output_fields=["*"],
+            timeout=self.cfg.timeout_seconds * 3), "reading rows by key")
+        try:
+            while True:
+                page = self.call(iterator.next, "reading rows by key")  # a failed next() keeps its cursor
+                if not page:
+                    return
+                yield list(page)
+        finally:
+            iterator.close()
+
     def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
                consistency_level: str = "Strong") -> list[dict[str, Any]]:
         """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
