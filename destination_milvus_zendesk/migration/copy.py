@@ -53,7 +53,8 @@ Progressed = Callable[[int, int], None]  # (rows copied by this run, rows in the
 
 class Migration:
     def __init__(self, config: ConnectorConfig, target: str, *, page_rows: int = PAGE_ROWS,
-                 on_progress: Progressed | None = None) -> None:
+                 on_progress: Progressed | None = None, stores: tuple[Any, Any] | None = None) -> None:
+        """`stores`: (source, target) stores to use instead of Milvus's (the unit tests' in-memory ones)."""
         if not _COLLECTION_NAME.match(target):
             raise ConfigError(f"--to {target!r} is not a Milvus collection name: letters, digits and underscores, "
                               "not starting with a digit, at most 255 characters.")
@@ -62,9 +63,10 @@ class Migration:
         self.config = config
         self.page_rows = page_rows
         self.on_progress = on_progress or (lambda copied, total: None)
-        self.source = MilvusStore(config.indexing)
-        self.target = MilvusStore(config.indexing.model_copy(update={"collection": target, "create_collection": True}),
-                                  write_batch_rows=config.write_batch_rows, write_batch_bytes=config.write_batch_bytes)
+        self.source, self.target = stores or (
+            MilvusStore(config.indexing),
+            MilvusStore(config.indexing.model_copy(update={"collection": target, "create_collection": True}),
+                        write_batch_rows=config.write_batch_rows, write_batch_bytes=config.write_batch_bytes))
         self.copied = 0
         self.own_keyed = 0  # rows with a record id given a key of their own by this run
 

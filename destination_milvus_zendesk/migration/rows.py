@@ -58,7 +58,7 @@ class RowConverter:
         self.dropped = {source.pk_field, *source.function_outputs, *target.function_outputs,
                         *(name for name, dtype in source.fields.items()
                           if _is_vector(dtype) and name != source.vector_field)}
-        self.filled = {target.pk_field, target.vector_field, text_field, STREAM, RECORD_ID, *target.metadata_columns}
+        self.filled = {source.vector_field, text_field, STREAM, RECORD_ID, *target.metadata_columns}
         self.refused: Counter[str] = Counter()  # filter-column values stored as the sentinel, by column
 
     def connector_key(self, row: dict[str, Any]) -> Any | None:
