@@ -17,7 +17,7 @@ from pymilvus import DataType
 from destination_milvus_zendesk import migrate
 from destination_milvus_zendesk.config import parse_config
 from destination_milvus_zendesk.errors import ConfigError, ServiceError
-from destination_milvus_zendesk.migration.copy import Migration, MigrationResult
+from destination_milvus_zendesk.migration.copy import RECENT_PAGES, Migration, MigrationResult, WrittenKeys
 from destination_milvus_zendesk.migration.progress import Progress
 from destination_milvus_zendesk.migration.rows import RowConverter, choose_keys
 from destination_milvus_zendesk.migration.shape import ADVICE_ROWS_ENV, scanning_advice, scans_every_row
@@ -279,6 +279,31 @@ def test_killed_at_any_step_and_resumed_the_copy_is_exactly_the_uninterrupted_on
         assert pair[1].rows == reference[1].rows, f"killed at step {kill_at}"
         assert result.rows == len(MESSY) and result.resumed
         assert pair[1].stored.properties[KEYED_PROPERTY] == "0"
+
+
+def test_keys_of_recent_pages_are_remembered_and_older_ones_read_at_a_readable_timestamp():
+    class Clock(FakeCollection):
+        def __init__(self) -> None:
+            super().__init__("t", created_info())
+            self.ts, self.reads = 0, []
+
+        def write_timestamp(self) -> int:
+            self.ts += 10
+            return self.ts
+
+        def existing_keys(self, keys: list[Any], guarantee_ts: int = 0) -> set[Any]:
+            self.reads.append((sorted(keys), guarantee_ts))
+            return {k for k in keys if k == "old"}
+
+    store = Clock()
+    fresh = WrittenKeys(store, empty=True)
+    for page in range(RECENT_PAGES):
+        fresh.written([f"p{page}"])
+    assert fresh.taken(["p0", "new"]) == {"p0"} and store.reads == []  # all in memory: no read at all
+    fresh.written(["p_last"])  # the first page leaves the memory: from now on read at its timestamp
+    assert fresh.taken(["p0", "p1", "old"]) == {"p1", "old"} and store.reads == [(["old", "p0"], 10)]
+    resumed = WrittenKeys(store, empty=False)  # an interrupted run wrote rows: read them strongly
+    assert resumed.taken(["old"]) == {"old"} and store.reads[-1] == (["old"], 0)
 
 
 def test_a_finished_copy_is_verified_again_and_nothing_is_copied(tmp_path):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..config import ConnectorConfig
 from ..errors import ConfigError, ServiceError
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 PAGE_ROWS = 1000
 QUIET_WAIT_S = 20.0  # how long the source may keep changing before the copy gives up
+RECENT_PAGES = 4  # pages whose keys are remembered instead of read back (see WrittenKeys)
 CARRIED_PROPERTIES = (MODEL_PROPERTY, SUPPORT_RULE_PROPERTY)  # what the source's readers rely on
 _COLLECTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 
@@ -51,6 +54,30 @@ class MigrationResult:
 Progressed = Callable[[int, int], None]  # (rows copied by this run, rows in the source)
 
 
+class WrittenKeys:
+    """Which keys the target already holds, without waiting for the newest writes to become readable
+    (a read at the newest write's timestamp waits for it: most of a page's time on a busy server).
+    The keys of the last RECENT_PAGES pages are remembered; older ones are read back from Milvus at
+    the timestamp of the last page that left the memory, readable by then."""
+
+    def __init__(self, store: Any, *, empty: bool) -> None:
+        self.store = store
+        self.recent: deque[tuple[set[Any], int]] = deque()
+        self.settled: int | None = None if empty else 0  # None: nothing beyond memory; 0: a strong read
+
+    def taken(self, keys: list[Any]) -> set[Any]:
+        found = {key for key in keys if any(key in page for page, _ in self.recent)}
+        rest = [key for key in keys if key not in found]
+        if rest and self.settled is not None:
+            found |= self.store.existing_keys(rest, self.settled)
+        return found
+
+    def written(self, keys: list[Any]) -> None:
+        self.recent.append((set(keys), self.store.write_timestamp()))
+        if len(self.recent) > RECENT_PAGES:
+            self.settled = self.recent.popleft()[1]  # 0 (timestamp unknown): strong reads from now on
+
+
 class Migration:
     def __init__(self, config: ConnectorConfig, target: str, *, page_rows: int = PAGE_ROWS,
                  on_progress: Progressed | None = None, stores: tuple[Any, Any] | None = None) -> None:
@@ -75,6 +102,7 @@ class Migration:
         try:
             source = self._open_source()
             target, progress, resumed = self._open_target(source)
+            self.written = WrittenKeys(self.target, empty=not resumed)
             if progress.done:
                 return self._result(started, self._verified(progress), target, resumed=True, already_done=True)
             self._carry_properties(source)
@@ -166,11 +194,24 @@ class Migration:
 
     def _copy(self, converter: RowConverter, progress: Progress, total: int) -> Progress:
         self.on_progress(0, total)
-        for page in self.source.pages_by_key(progress.after, self.page_rows):
+        for page in self._pages(progress.after):
             progress = self._write_page(converter, page, progress)
             self.copied += len(page)
             self.on_progress(self.copied, total)
         return progress
+
+    def _pages(self, after: Any) -> Iterator[list[dict[str, Any]]]:
+        """The source's pages, each read while the one before it is written (two pages in memory)."""
+        pages = self.source.pages_by_key(after, self.page_rows)
+        with ThreadPoolExecutor(1, thread_name_prefix="migrate-read") as pool:
+            ahead = pool.submit(next, pages, None)
+            try:
+                while (page := ahead.result()) is not None:
+                    ahead = pool.submit(next, pages, None)
+                    yield page
+            finally:
+                ahead.cancel() or ahead.exception()  # never two readers of the source at once
+                pages.close()
 
     def _write_page(self, converter: RowConverter, page: list[dict[str, Any]], progress: Progress) -> Progress:
         """Keys decided and recorded first, then the rows: a run killed in between finds both."""
@@ -179,7 +220,7 @@ class Migration:
         if not converter.source.keyed:  # a keyed source's keys are already unique per (record, chunk)
             wanted = [key for row in page if progress.decided(row[pk]) is None
                       and (key := converter.connector_key(row)) is not None]
-            taken = self.target.existing_keys(wanted, self.target.write_timestamp()) if wanted else set()
+            taken = self.written.taken(wanted) if wanted else set()
         keys, collided, unkeyed = choose_keys(converter, page, taken, progress.decided)
         self.own_keyed += unkeyed
         progress = progress.begin_page(page[-1][pk], collided)
@@ -187,6 +228,7 @@ class Migration:
             self.target.set_keyed_rows(False)
         self.target.set_property(MIGRATION_PROPERTY, progress.to_json())
         self.target.write([converter.target_row(row, key) for row, key in zip(page, keys)])
+        self.written.written(keys)
         return progress.page_written(page[-1][pk], len(page))
 
     def _finish(self, progress: Progress) -> Progress:
