@@ -100,20 +100,26 @@ class Migration:
     def run(self) -> MigrationResult:
         started = time.monotonic()
         try:
-            source = self._open_source()
-            target, progress, resumed = self._open_target(source)
-            self.written = WrittenKeys(self.target, empty=not resumed)
-            if progress.done:
-                return self._result(started, self._verified(progress), target, resumed=True, already_done=True)
-            self._carry_properties(source)
-            total = self._readable_rows()
-            converter = RowConverter(source, target, self.config.indexing.text_field)
-            progress = self._copy(converter, progress, total)
-            progress = self._finish(progress)
-            return self._result(started, progress, self.target.info or target, resumed=resumed, converter=converter)
+            result = self._run()
         finally:
             self.source.close()
             self.target.close()
+        result.seconds = time.monotonic() - started  # closing counts: Milvus Lite writes its file then
+        return result
+
+    def _run(self) -> MigrationResult:
+        """Open both collections, copy what is left, verify; the result's seconds are set by `run`."""
+        source = self._open_source()
+        target, progress, resumed = self._open_target(source)
+        self.written = WrittenKeys(self.target, empty=not resumed)
+        if progress.done:
+            return self._result(self._verified(), target, resumed=True, already_done=True)
+        self._carry_properties(source)
+        total = self._readable_rows()
+        converter = RowConverter(source, target, self.config.indexing.text_field)
+        progress = self._copy(converter, progress, total)
+        progress = self._finish(progress)
+        return self._result(progress.rows, self.target.info or target, resumed=resumed, converter=converter)
 
     # --- the two collections ----------------------------------------------------------------------
 
@@ -233,11 +239,11 @@ class Migration:
 
     def _finish(self, progress: Progress) -> Progress:
         self.target.set_property(MIGRATION_PROPERTY, progress.to_json())
-        progress = progress.finished(self._verified(progress))
+        progress = progress.finished(self._verified())
         self.target.set_property(MIGRATION_PROPERTY, progress.to_json())
         return progress
 
-    def _verified(self, progress: Progress) -> int:
+    def _verified(self) -> int:
         source_rows, target_rows = self.source.count(), self.target.count()
         if source_rows != target_rows:
             raise ServiceError(f"Collection '{self.target.collection}' has {target_rows:,} rows but "
@@ -246,10 +252,9 @@ class Migration:
                                f"resumes), or drop '{self.target.collection}' and start over.")
         return target_rows
 
-    def _result(self, started: float, rows: int | Progress, target: CollectionInfo, *, resumed: bool,
-                already_done: bool = False, converter: RowConverter | None = None) -> MigrationResult:
-        total = rows.rows if isinstance(rows, Progress) else rows
+    def _result(self, rows: int, target: CollectionInfo, *, resumed: bool, already_done: bool = False,
+                converter: RowConverter | None = None) -> MigrationResult:
         return MigrationResult(
-            self.source.collection, self.target.collection, total, self.copied, time.monotonic() - started,
+            self.source.collection, self.target.collection, rows, self.copied, 0.0,
             resumed=resumed, already_done=already_done, retrieval=target.retrieval, keyed=target.keyed,
             own_keys=self.own_keyed, refused=dict(converter.refused) if converter else {})

@@ -184,8 +184,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _advise(search: SupportSearch, config_file: str | None) -> None:
-    """Once per run, on stderr (stdout stays the answers): a large collection whose filters scan every row."""
-    advice = scanning_advice(search.store, search.info, config_file or "<the connector's config file>")
+    """Once per run, on stderr (stdout stays the answers): a large collection whose filters scan every row.
+    Only advice: a failure to give it never stops the lookups."""
+    try:
+        advice = scanning_advice(search.store, search.info, config_file or "<the connector's config file>")
+    except ConnectorError:
+        return
     if advice:
         print(f"note: {advice}", file=sys.stderr)
 
