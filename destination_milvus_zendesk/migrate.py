@@ -91,18 +91,18 @@ class _ProgressLine:
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
-        self.started = time.monotonic()
+        self.first: tuple[float, int] | None = None  # (when, rows copied) at the first report of this run
         self.last = 0.0
 
     def show(self, copied: int, total: int) -> None:
         now = time.monotonic()
-        if copied == 0:
-            self.started = now
+        self.first = self.first or (now, copied)
         if self.quiet or (now - self.last < PROGRESS_EVERY_S and copied < total):
             return
         self.last = now
-        rate = copied / (now - self.started) if now > self.started else 0.0
-        print(f"copied {copied:,} of {total:,} rows ({rate:,.0f} rows/s)", file=sys.stderr, flush=True)
+        elapsed, rows = now - self.first[0], copied - self.first[1]
+        rate = f" ({rows / elapsed:,.0f} rows/s)" if elapsed > 0 else ""
+        print(f"copied {copied:,} of {total:,} rows{rate}", file=sys.stderr, flush=True)
 
     def clear(self) -> None:
         sys.stderr.flush()

@@ -174,6 +174,31 @@ def test_killed_mid_copy_the_same_command_continues_without_duplicates(backend, 
     assert strong_count(backend, collection_name) == total
 
 
+def test_every_version_an_append_stream_kept_is_copied_and_a_later_dedup_sync_replaces_them(backend, collection_name,
+                                                                                             tmp_path, dropped):
+    copy = f"{collection_name}_v2"
+    dropped += [collection_name, copy]
+    with backend.connect() as client:
+        create_tutorial_collection(client, collection_name)
+    config = make_config(backend, collection_name)
+    versions = [record("tickets", ticket(1)), record("tickets", ticket(1, status="open")),
+                record("tickets", ticket(2)), state("tickets", 1)]
+    assert run_connector("write", tmp_path, config, catalog("append", ["tickets"]), versions).returncode == 0
+    assert len(by_record(rows(backend, collection_name))["tickets_1"]) == 2  # same record, same chunk
+
+    proc = run_migrate(tmp_path, config, copy, "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = json.loads(proc.stdout)
+    assert (summary["rows"], summary["keyed"], summary["own_keys"]) == (3, False, 1)
+    assert sorted(r["status"] for r in by_record(rows(backend, copy))["tickets_1"]) == ["new", "open"]
+
+    latest = [record("tickets", ticket(1, status="solved")), state("tickets", 2)]
+    assert run_connector("write", tmp_path, make_config(backend, copy), catalog(streams=["tickets"]),
+                         latest).returncode == 0
+    records = by_record(rows(backend, copy))
+    assert [r["status"] for r in records["tickets_1"]] == ["solved"] and len(records["tickets_2"]) == 1
+
+
 def test_refusals_are_one_line_and_change_nothing(backend, collection_name, tmp_path, dropped):
     other = f"{collection_name}_other"
     dropped += [collection_name, other]

@@ -51,7 +51,7 @@ class MigrationResult:
         return self.copied / self.seconds if self.seconds > 0 else 0.0
 
 
-Progressed = Callable[[int, int], None]  # (rows copied by this run, rows in the source)
+Progressed = Callable[[int, int], None]  # (rows copied, by this run and interrupted ones; rows in the source)
 
 
 class WrittenKeys:
@@ -199,11 +199,12 @@ class Migration:
     # --- the copy -----------------------------------------------------------------------------------
 
     def _copy(self, converter: RowConverter, progress: Progress, total: int) -> Progress:
-        self.on_progress(0, total)
+        before = progress.rows  # copied by interrupted runs
+        self.on_progress(before, total)
         for page in self._pages(progress.after):
             progress = self._write_page(converter, page, progress)
             self.copied += len(page)
-            self.on_progress(self.copied, total)
+            self.on_progress(before + self.copied, total)
         return progress
 
     def _pages(self, after: Any) -> Iterator[list[dict[str, Any]]]:
