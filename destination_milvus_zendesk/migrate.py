@@ -34,8 +34,23 @@ exit status:
   130  interrupted: run the same command again, it resumes"""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that with --json a usage error is a JSON object on stdout too."""
+
+    json_errors = False
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        if self.json_errors:
+            print(json.dumps({"error": f"{message} (see --help)", "kind": "usage"}))
+            sys.exit(EXIT_CONFIG)
+        super().error(message)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    parser.json_errors = "--json" in argv
+    args = parser.parse_args(argv)
     progress = _ProgressLine(quiet=args.json)
     try:
         config = parse_config(read_json_object(args.config))
@@ -57,13 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> _Parser:
+    parser = _Parser(
         prog="python -m destination_milvus_zendesk.migrate", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Copy the configured collection (e.g. the tutorial's hand-made one, whose filters scan every "
-                    "row) into a new collection the connector creates: typed, indexed status/organization_id/"
-                    "record columns, rows keyed by record and chunk, BM25 full text where Milvus has it. The stored "
+        description="Copy the configured collection (e.g. the tutorial's hand-made one, whose filters scan every\n"
+                    "row) into a new collection the connector creates: typed, indexed status, organization_id and\n"
+                    "record columns, rows keyed by record and chunk, BM25 full text where Milvus has it. The stored\n"
                     "vectors and metadata are copied: 0 embedding tokens.")
     parser.add_argument("--config", required=True, help="the connector's config JSON (its indexing.collection is copied)")
     parser.add_argument("--to", required=True, metavar="NEW_COLLECTION",
@@ -140,8 +155,8 @@ def _shape_line(result: MigrationResult) -> str:
     retrieval = ("BM25 full text and dense vectors" if result.retrieval == "hybrid"
                  else "dense vectors (this Milvus has no BM25)")
     keys = ("rows keyed by record and chunk" if result.keyed else
-            f"{result.own_keys:,} rows share a record and chunk with another row (append streams keep every "
-            "version), so rows are found by their indexed record column instead of by key")
+            "some rows under keys of their own (versions an append stream kept of one record, or rows without a "
+            "chunk index), so syncs find a record's rows through the indexed record column")
     return f"'{result.target}' has typed, indexed status, organization_id and record columns, {keys}, {retrieval}."
 
 

@@ -399,3 +399,8 @@ def test_command_errors_are_one_line_with_their_kind(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["kind"] == "config"
     with pytest.raises(SystemExit):
         migrate.main(["--config", missing, "--to", "x", "--page-rows", "20000"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        migrate.main(["--config", missing, "--json"])
+    assert json.loads(capsys.readouterr().out) == {"error": "the following arguments are required: --to (see --help)",
+                                                   "kind": "usage"}
