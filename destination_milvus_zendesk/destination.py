@@ -19,6 +19,7 @@ from .config import ConnectorConfig, ignored_keys, parse_config, read_json_objec
 from .embedding.base import Embedder
 from .embedding.factory import create_embedder
 from .errors import ConfigError, ConnectorError, InputError
+from .migration.shape import scanning_advice
 from .milvus import MilvusStore, check_collection
 from .schema import MODEL_PROPERTY, CollectionInfo
 from .support.calibration import calibration_note
@@ -87,6 +88,7 @@ class DestinationMilvusZendesk(ProtocolDestination):
                 store.load(info)
                 validate_collection(info, embedder, cfg)
                 note = f" {retrieval_note(info)} {calibration_note(info.properties, embedder.model_id, embedder.dimensions)}"
+                note += f" {scanning_advice(store, info)}".rstrip()
             embedder.check()
             return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=f"Milvus and the embedding model are "
                                            f"ready.{note}{ignored_note(cfg)}")

@@ -22,6 +22,8 @@ COLUMNS_PROPERTY = "dmz.metadata_columns"  # the typed filter columns (METADATA_
 BOOKKEEPING_PREFIX = "_ab_"  # every bookkeeping field's; a record field stored under such a name is renamed
 # the support lookups' rule for the collection's embedding model, as JSON (support/calibration.py)
 SUPPORT_RULE_PROPERTY = "dmz.support_rule"
+# on a collection `migrate` fills: its source and how far the copy got, as JSON (migration/progress.py)
+MIGRATION_PROPERTY = "dmz.migration"
 STREAM = "_ab_stream"
 RECORD_ID = "_ab_record_id"
 CHUNK = "_ab_chunk"

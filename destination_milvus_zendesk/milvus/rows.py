@@ -195,6 +195,35 @@ class MilvusRows:
                                          timeout=self.timeout * 3), "counting rows")
         return int(rows[0]["count(*)"])
 
+    # --- reading a whole collection (migrate) ----------------------------------------------------
+
+    def visible_count(self) -> int:
+        """Rows as the collection's default consistency sees them, which is what `pages_by_key` reads:
+        on a Bounded collection (the tutorial's) the last seconds' writes are not there yet; `count` is strong."""
+        client = self.client
+        rows = call(lambda: client.query(self.name, filter="", output_fields=["count(*)"], timeout=self.timeout * 3),
+                    "counting rows")
+        return int(rows[0]["count(*)"])
+
+    def pages_by_key(self, after: Any = None, page_rows: int = 1000) -> Iterator[list[dict[str, Any]]]:
+        """Every row with every field (vectors and dynamic fields included) in primary-key order,
+        `page_rows` at a time, from the first key above `after` (None: from the start). pymilvus's
+        query iterator asks Milvus for key-ordered pages (`pk > last`, each within the query window),
+        so memory holds one page whatever the collection's size."""
+        client, info = self.client, self.info
+        expr = "" if after is None else f"{info.pk_field} > {filters.literal(after)}"
+        iterator = call(lambda: client.query_iterator(
+            self.name, batch_size=min(page_rows, QUERY_LIMIT), filter=expr, output_fields=["*"],
+            timeout=self.timeout * 3), "reading rows by key")
+        try:
+            while True:
+                page = call(iterator.next, "reading rows by key")  # a failed next() keeps its cursor
+                if not page:
+                    return
+                yield list(page)
+        finally:
+            iterator.close()
+
     def has_rows(self, expr: str) -> bool:
         """Does any row match `expr`? (one row read, not a count)"""
         client = self.client

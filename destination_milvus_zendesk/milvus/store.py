@@ -5,7 +5,7 @@ is written, deleted, read and searched)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from pymilvus import MilvusClient
 
@@ -131,6 +131,12 @@ class MilvusStore:
 
     def has_rows(self, expr: str) -> bool:
         return self.rows.has_rows(expr)
+
+    def visible_count(self) -> int:
+        return self.rows.visible_count()
+
+    def pages_by_key(self, after: Any = None, page_rows: int = 1000) -> Iterator[list[dict[str, Any]]]:
+        return self.rows.pages_by_key(after, page_rows)
 
     def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
                consistency_level: str = "Strong") -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from typing import Any, Iterator, Sequence
 
 from ..embedding.factory import create_embedder
 from ..errors import ConfigError, ConnectorError
+from ..migration.shape import scanning_advice
 from ..milvus import MilvusStore
 from ..schema import DENSE, HYBRID
 from .answer import render
@@ -164,6 +165,7 @@ def _run(args: argparse.Namespace) -> int:
         statuses = statuses_value(args.status or (TUTORIAL_STATUSES if args.tutorial else DEFAULT_STATUSES))
         search = SupportSearch.from_config(load_config(args.config, args.collection),
                                            zendesk_subdomain=args.zendesk_subdomain, retrieval=args.retrieval)
+        _advise(search, args.config)
         if args.batch is not None:
             return run_batch(search, args.batch, statuses)
         answer = search.lookup(args.text, args.org, statuses)
@@ -180,6 +182,17 @@ def _run(args: argparse.Namespace) -> int:
             search.close()
     print(output)
     return EXIT_OK
+
+
+def _advise(search: SupportSearch, config_file: str | None) -> None:
+    """Once per run, on stderr (stdout stays the answers): a large collection whose filters scan every row.
+    Only advice: a failure to give it never stops the lookups."""
+    try:
+        advice = scanning_advice(search.store, search.info, config_file or "<the connector's config file>")
+    except ConnectorError:
+        return
+    if advice:
+        print(f"note: {advice}", file=sys.stderr)
 
 
 def _calibrate(args: argparse.Namespace) -> int:
