@@ -725,6 +725,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--token", default=os.environ.get("DMZ_MILVUS_TOKEN", "root:Milvus"))
     parser.add_argument("--docs", action="store_true", help="write the figures to docs/benchmarks.md (scale section)")
     parser.add_argument("--keep", action="store_true", help="leave the bench_scale_* collections (debugging)")
+    parser.add_argument("--render", metavar="RESULTS_JSON", help="only write docs/benchmarks.md's section from the "
+                        "results.json of an earlier run")
     args = parser.parse_args(argv)
     args.sizes = parse_sizes(args.sizes) if args.sizes else list(QUICK_SIZES if args.quick else FULL_SIZES)
     if args.syncs < 1 or args.queries < 5 or args.state_every < 1:
@@ -732,16 +734,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def command_of(settings: dict[str, Any]) -> str:
+    """The command line that reproduces a run, from its recorded settings."""
+    words = ["python -m bench.scale", f"--sizes {','.join(map(str, settings['sizes']))}"]
+    for name, default in (("syncs", 3), ("queries", 50), ("state_every", 100), ("index_wait", 1200.0)):
+        if settings.get(name, default) != default:
+            words.append(f"--{name.replace('_', '-')} {settings[name]:g}")
+    return " ".join(words)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from bench.sections import write_section
 
     args = parse_args(argv)
-    results = run(args)
+    if args.render:
+        results = json.loads(Path(args.render).read_text())
+        results.setdefault("work", str(Path(args.render).parent))
+    else:
+        results = run(args)
     print_report(results)
-    if args.docs:
-        command = "python -m bench.scale " + " ".join(
-            ["--quick"] * args.quick + [f"--sizes {','.join(map(str, args.sizes))}"])
-        print(f"wrote {write_section('scale', render(results, command.strip()))}")
+    if args.docs or args.render:
+        print(f"wrote {write_section('scale', render(results, command_of(results['settings'])))}")
     return 0
 
 
