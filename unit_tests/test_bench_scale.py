@@ -99,3 +99,11 @@ def test_a_target_stated_at_300k_says_so_when_the_run_was_smaller():
                          "20000": {"tutorial": _shape(5.1, 31.0), "created": _shape(4.0, 8.0), "migrated": None}}}
     statuses = [status for *_, status in targets(results)]
     assert "met (target is at 300k)" in statuses and "not measured" in statuses
+
+
+def test_the_index_counts_as_built_when_nothing_waits_or_it_covers_every_row():
+    from bench.scale import index_built
+
+    assert index_built({"pending_index_rows": 0, "indexed_rows": 0, "total_rows": 5000})
+    assert index_built({"pending_index_rows": 1864, "indexed_rows": 101864, "total_rows": 100000})  # a compaction queued
+    assert not index_built({"pending_index_rows": 5000, "indexed_rows": 0, "total_rows": 5000})
