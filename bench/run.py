@@ -656,7 +656,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (~3 min)")
     parser.add_argument("--docs", action="store_true", help="also write docs/benchmarks.md for a --quick run")
     parser.add_argument("--only", help="comma-separated targets to run (t1,t2,t3,t4,t5,t6); report needs all; "
-                        "`cpu` alone: issue 14's CPU-per-row and start-up targets (bench/cpu.py)")
+                        "`cpu` alone: issue 14's CPU-per-row and start-up targets (bench/cpu.py); `scale` alone: "
+                        "syncs and lookups on growing collections (bench/scale.py; --quick: small sizes)")
     parser.add_argument("--render", metavar="RESULTS_JSON", help="only rewrite docs/benchmarks.md from a results.json")
     args = parser.parse_args()
     if args.render:
@@ -670,6 +671,10 @@ def main() -> int:
     only = set(args.only.split(",")) if args.only else {"t1", "t2", "t3", "t4", "t5", "t6"}
     if only == {"cpu"}:
         return cpu_main(args.docs)
+    if only == {"scale"}:
+        from bench.scale import main as scale_main
+
+        return scale_main(["--quick"] * args.quick + ["--docs"] * args.docs)
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="dmz-bench-"))
     results: dict[str, Any] = {"machine": machine(), "mode": mode,

@@ -9,6 +9,7 @@ SECTIONS = {  # name -> (start marker, end marker), in page order
     "cpu": ("<!-- cpu:start -->", "<!-- cpu:end -->"),
     "cpu-notes": ("<!-- cpu-notes:start -->", "<!-- cpu-notes:end -->"),  # written by hand, kept
     "query-cli": ("<!-- query-cli:start -->", "<!-- query-cli:end -->"),
+    "scale": ("<!-- scale:start -->", "<!-- scale:end -->"),  # bench/scale.py
 }
 
 

@@ -35,7 +35,7 @@ def _edits_sys_path(tree: ast.AST) -> bool:
 
 
 def test_the_bench_modules_are_found():
-    assert {"run", "worker", "cpu", "sections", "docker_bench", "query_cli"} <= set(MODULES)
+    assert {"run", "worker", "cpu", "sections", "docker_bench", "query_cli", "scale"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)
