@@ -171,10 +171,13 @@ def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
 
 
 def extrapolate(points: dict[int, float], at: int) -> float | None:
-    """The straight line through the measured (rows, value) points, at `at` rows; None under 2 points."""
+    """The straight line through the measured (rows, value) points, at `at` rows; None under 2 points.
+    A line that falls (noise: nothing gets cheaper with more rows) stays at the largest size's value."""
     if len(points) < 2:
         return None
     slope, intercept = linear_fit(list(points), list(points.values()))
+    if slope <= 0:
+        return points[max(points)]
     return slope * at + intercept
 
 
@@ -680,7 +683,7 @@ def table(results: dict[str, Any]) -> list[str]:
     for shape in SHAPES if extra else ():
         e = extra[shape]
         if e["per_record_ms"] is not None:
-            lines.append(f"| {shape}, **by extrapolation** (straight line through the measured sizes) | "
+            lines.append(f"| {shape}, **by extrapolation** (straight line through the measured sizes, held flat where it falls) | "
                          f"{extra['rows']:,} | {e['per_record_ms']:.2f} s | {e['per_record_ms']:.2f} ms | - | "
                          f"{e['lookup_median_ms']:.1f} ms median | - |")
     return lines
@@ -761,6 +764,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.render:
         results = json.loads(Path(args.render).read_text())
         results.setdefault("work", str(Path(args.render).parent))
+        results["extrapolated"] = extrapolations(results)
     else:
         results = run(args)
     print_report(results)

@@ -9,8 +9,8 @@ from array import array
 
 import pytest
 
-from bench.scale import (FIRST_ORG_ID, ORGS, extrapolate, judge, linear_fit, org_of, p90, parse_sizes, plan_sync,
-                         targets, template_of)
+from bench.scale import (FIRST_ORG_ID, ORGS, extrapolate, index_built, judge, linear_fit, org_of, p90, parse_sizes,
+                         plan_sync, targets, template_of)
 
 
 def row(record, chunk, text="t"):
@@ -69,6 +69,7 @@ def test_the_extrapolation_is_the_least_squares_line():
         1_000_000 * linear_fit([10_000, 100_000, 300_000], [5.0, 6.0, 8.0])[0]
         + linear_fit([10_000, 100_000, 300_000], [5.0, 6.0, 8.0])[1])
     assert extrapolate({10_000: 5.0}, 1_000_000) is None
+    assert extrapolate({10_000: 12.9, 100_000: 7.1}, 1_000_000) == 7.1  # a falling line: noise, held flat
 
 
 def test_p90_is_a_measured_sample():
@@ -102,8 +103,6 @@ def test_a_target_stated_at_300k_says_so_when_the_run_was_smaller():
 
 
 def test_the_index_counts_as_built_when_nothing_waits_or_it_covers_every_row():
-    from bench.scale import index_built
-
     assert index_built({"pending_index_rows": 0, "indexed_rows": 0, "total_rows": 5000})
     assert index_built({"pending_index_rows": 1864, "indexed_rows": 101864, "total_rows": 100000})  # a compaction queued
     assert not index_built({"pending_index_rows": 5000, "indexed_rows": 0, "total_rows": 5000})
