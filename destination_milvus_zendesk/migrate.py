@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Any
 
+from .command_line import JsonUsageParser, print_error
 from .config import parse_config, read_json_object
 from .errors import ConfigError, ConnectorError, TransientError
 from .migration.copy import PAGE_ROWS, Migration, MigrationResult
@@ -32,18 +33,6 @@ exit status:
   1    Milvus failed or the row counts differ: run the same command again, it resumes
   2    a usage or configuration error (one line says what to fix)
   130  interrupted: run the same command again, it resumes"""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, except that with --json a usage error is a JSON object on stdout too."""
-
-    json_errors = False
-
-    def error(self, message: str) -> Any:  # type: ignore[override]
-        if self.json_errors:
-            print(json.dumps({"error": f"{message} (see --help)", "kind": "usage"}))
-            sys.exit(EXIT_CONFIG)
-        super().error(message)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _parser() -> _Parser:
-    parser = _Parser(
+def _parser() -> JsonUsageParser:
+    parser = JsonUsageParser(
         prog="python -m destination_milvus_zendesk.migrate", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Copy the configured collection (e.g. the tutorial's hand-made one, whose filters scan every\n"
@@ -161,10 +150,7 @@ def _shape_line(result: MigrationResult) -> str:
 
 
 def _fail(message: str, kind: str, as_json: bool, status: int) -> int:
-    if as_json:
-        print(json.dumps({"error": message, "kind": kind}))
-    else:
-        print(f"error: {message}", file=sys.stderr)
+    print_error(message, kind, as_json)
     return status
 
 

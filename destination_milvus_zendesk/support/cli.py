@@ -18,6 +18,7 @@ import sys
 from typing import Any, Iterator, Sequence
 
 from ..embedding.factory import create_embedder
+from ..command_line import JsonUsageParser, print_error
 from ..errors import ConfigError, ConnectorError
 from ..migration.shape import scanning_advice
 from ..milvus import MilvusStore
@@ -36,18 +37,6 @@ EXIT_CODES = """exit status:
   2    nothing was answered: a usage, input or configuration error, or Milvus or the embedding
        service unavailable (one line on stderr; with --json or --batch a {"error", "kind"} object)
   141  the reader closed the output early (e.g. `| head`): the rest is not written"""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, except that with --json a usage error is a JSON object on stdout too."""
-
-    json_errors = False
-
-    def error(self, message: str) -> Any:  # type: ignore[override]
-        if self.json_errors:
-            print(json.dumps({"error": f"{message} (see --help)", "kind": "usage"}))
-            sys.exit(EXIT_ERROR)
-        super().error(message)
 
 
 def _error_kind(exc: BaseException) -> str:
@@ -126,11 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OUTPUT_CLOSED
 
 
-def _parser(json_errors: bool) -> "_Parser":
-    parser = _Parser(prog="python -m destination_milvus_zendesk.query", epilog=EXIT_CODES,
-                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                     description="Find unsolved tickets of the same problem and helpful articles for a support case; "
-                                 "or calibrate the configured embedding model for the collection (--calibrate).")
+def _parser(json_errors: bool) -> JsonUsageParser:
+    parser = JsonUsageParser(prog="python -m destination_milvus_zendesk.query", epilog=EXIT_CODES,
+                             formatter_class=argparse.RawDescriptionHelpFormatter,
+                             description="Find unsolved tickets of the same problem and helpful articles for a support case; "
+                                         "or calibrate the configured embedding model for the collection "
+                                         "(--calibrate).")
     parser.json_errors = json_errors
     parser.add_argument("text", nargs="?", help="the customer's description of the problem")
     parser.add_argument("--org", help="the customer's organization id (integer)")
@@ -246,8 +236,5 @@ def _fail(exc: BaseException, as_json: bool) -> int:
     else:
         message, kind = f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}", \
             "unexpected"
-    if as_json:
-        print(json.dumps({"error": message, "kind": kind}))
-    else:
-        print(f"error: {message}", file=sys.stderr)
+    print_error(message, kind, as_json)
     return EXIT_ERROR
