@@ -14,6 +14,7 @@ import os
 import time
 from typing import TYPE_CHECKING
 
+from ..milvus.filters import literal
 from ..schema import RECORD_ID
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 ADVICE_ROWS = 50_000  # below this, a scan costs little next to the rest of a sync or lookup
 ADVICE_ROWS_ENV = "DMZ_SCAN_ADVICE_ROWS"  # another threshold (tests, or to silence the advice)
 PROBE_RECORD_ID = "dmz-scan-probe"  # no row has it: the filter reads every row to find none
+PROBE_ORGANIZATION_ID = -2  # likewise (Zendesk ids are positive; -1 is the "no organization" sentinel)
 MIGRATE_COMMAND = "python -m destination_milvus_zendesk.migrate"
 
 
@@ -57,7 +59,7 @@ def scanning_advice(store: MilvusStore, info: CollectionInfo, config_file: str =
         return ""
     field = RECORD_ID if RECORD_ID not in info.fields else "organization_id"
     started = time.perf_counter()
-    store.has_rows(f'{field} == "{PROBE_RECORD_ID}"' if field == RECORD_ID else f"{field} == -2")
+    store.has_rows(f"{field} == {literal(PROBE_RECORD_ID if field == RECORD_ID else PROBE_ORGANIZATION_ID)}")
     took_ms = (time.perf_counter() - started) * 1000
     names = dynamic_filter_fields(info)
     what = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

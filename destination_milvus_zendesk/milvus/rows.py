@@ -184,15 +184,16 @@ class MilvusRows:
 
     def has_tagged_rows(self, stream: str, tag: str) -> bool:
         """Does any row of `stream` carry `tag`? A strong read (an earlier attempt's rows count)."""
-        client, info = self.client, self.info
-        return bool(call(lambda: client.query(
-            self.name, filter=filters.stream_rows_with_tag(stream, tag), output_fields=[info.pk_field], limit=1,
-            consistency_level="Strong", timeout=self.timeout * 3), "querying rows"))
+        return self._any_row(filters.stream_rows_with_tag(stream, tag), self.info.pk_field,
+                             {"consistency_level": "Strong"}, self.timeout * 3)
 
     def count(self, expr: str = "") -> int:
+        return self._count(expr, {"consistency_level": "Strong"})
+
+    def _count(self, expr: str, consistency: dict[str, Any]) -> int:
         client = self.client
-        rows = call(lambda: client.query(self.name, filter=expr, output_fields=["count(*)"], consistency_level="Strong",
-                                         timeout=self.timeout * 3), "counting rows")
+        rows = call(lambda: client.query(self.name, filter=expr, output_fields=["count(*)"], timeout=self.timeout * 3,
+                                         **consistency), "counting rows")
         return int(rows[0]["count(*)"])
 
     # --- reading a whole collection (migrate) ----------------------------------------------------
@@ -200,10 +201,7 @@ class MilvusRows:
     def visible_count(self) -> int:
         """Rows as the collection's default consistency sees them, which is what `pages_by_key` reads:
         on a Bounded collection (the tutorial's) the last seconds' writes are not there yet; `count` is strong."""
-        client = self.client
-        rows = call(lambda: client.query(self.name, filter="", output_fields=["count(*)"], timeout=self.timeout * 3),
-                    "counting rows")
-        return int(rows[0]["count(*)"])
+        return self._count("", {})
 
     def pages_by_key(self, after: Any = None, page_rows: int = 1000) -> Iterator[list[dict[str, Any]]]:
         """Every row with every field (vectors and dynamic fields included) in primary-key order,
@@ -226,10 +224,13 @@ class MilvusRows:
 
     def has_rows(self, expr: str) -> bool:
         """Does any row match `expr`? (one row read, not a count)"""
-        client = self.client
         pk = self.collection.info.pk_field if self.collection.info else "id"
-        return bool(call(lambda: client.query(self.name, filter=expr, output_fields=[pk], limit=1,
-                                              consistency_level="Bounded", timeout=self.timeout), "querying rows"))
+        return self._any_row(expr, pk, {"consistency_level": "Bounded"}, self.timeout)
+
+    def _any_row(self, expr: str, pk: str, consistency: dict[str, Any], timeout: float) -> bool:
+        client = self.client
+        return bool(call(lambda: client.query(self.name, filter=expr, output_fields=[pk], limit=1, timeout=timeout,
+                                              **consistency), "querying rows"))
 
     # --- searches -----------------------------------------------------------------------------
 
