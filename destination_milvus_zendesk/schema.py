@@ -71,6 +71,10 @@ class Kind(enum.Enum):
 NO_ORGANIZATION_ID = -1
 METADATA_COLUMNS: dict[str, tuple[Kind, Any]] = {"status": (Kind.VARCHAR, ""),
                                                  "organization_id": (Kind.INT64, NO_ORGANIZATION_ID)}
+# Created collections are partitioned by organization (Milvus hashes the key into a fixed set of
+# partitions): a filter naming one organization searches only its partition, so a lookup does not grow
+# with the other organizations' tickets. Rows without an organization (articles) share one partition.
+PARTITION_KEY = "organization_id"
 COLUMN_VARCHAR_LENGTH = 256
 
 
@@ -96,6 +100,7 @@ class CollectionInfo:
     vector_indexed: bool = False  # a server cannot load the collection without it
     function_outputs: frozenset[str] = frozenset()  # fields Milvus fills itself (never sent by a writer)
     bm25_field: str | None = None  # sparse field of an indexed BM25 function on the text field, if any
+    partition_key: str | None = None  # the field Milvus partitions rows by, if any
 
     @property
     def retrieval(self) -> str:

@@ -164,6 +164,15 @@ def test_tutorial_support_form_queries_run_unchanged(backend, collection_name, o
             record("articles", article(1, body="<p>How to fix an SSO login loop: clear cookies.</p>")),
             state("tickets", 1)]
     assert run_connector("write", tmp_path, config, catalog(), msgs).returncode == 0
+    # ticket 1 moved from organization 2 to 42: one row, in its new organization (on a created
+    # collection that is another partition), none left behind in the old one
+    assert [(r["organization_id"], r["subject"]) for r in by_record(rows(backend, name))["tickets_1"]] == [
+        (42, "Login loop")]
+    assert 1 not in [r["_id"] for r in rows(backend, name, "organization_id == 2", ["_id"])]
+    if create:
+        with backend.connect() as client:
+            fields = client.describe_collection(name)["fields"]
+        assert [f["name"] for f in fields if f.get("is_partition_key")] == ["organization_id"]
     import openai as openai_sdk
 
     from .helpers import TEST_OPENAI_KEY

@@ -9,11 +9,13 @@ import pytest
 
 from destination_milvus_zendesk.errors import ConfigError
 from destination_milvus_zendesk.schema import BM25_FIELD, DENSE, HYBRID, CollectionInfo, Kind
+from destination_milvus_zendesk.support import filters
 from destination_milvus_zendesk.support.decision import (RELATED, SAME, ArticleRule, Logistic, SupportRule,
                                                          TicketRule)
 from destination_milvus_zendesk.support.inputs import QueryInputError
 from destination_milvus_zendesk.support.search import (Query, SupportSearch, agent_url, chosen_retrieval,
-                                                       dense_distance, group_by_record, passage_of)
+                                                       dense_distance, dense_distances, group_by_record,
+                                                       passage_of)
 
 RULE = SupportRule("test:model:2", 2,
                    TicketRule(Logistic(("distance", "overlap"), (-4.0, 2.0), 4.0), 0.5, 0.2, close=0.6, far=1.3),
@@ -66,6 +68,9 @@ def test_dense_distance_per_metric() -> None:
     assert dense_distance([1.0, 0.0], [2.0, 0.0], "COSINE") == pytest.approx(1.0)
     assert dense_distance([1.0, 0.0], [2.0, 0.0], "IP") == pytest.approx(2.0)
     assert math.isnan(dense_distance([1.0], None, "L2"))
+    # every row at once, a missing vector left NaN in its place
+    many = dense_distances([1.0, 0.0], [[0.0, 1.0], None, [0.0, 0.0]], "COSINE")
+    assert many[0] == pytest.approx(0.0) and math.isnan(many[1]) and many[2] == pytest.approx(0.0)
 
 
 def test_passages_and_links() -> None:
@@ -80,9 +85,15 @@ def test_passages_and_links() -> None:
 class Store:
     """MilvusStore's search as the lookups use it: rows of the stream the filter names, nearest first."""
 
-    def __init__(self, rows: dict[str, list[dict]]) -> None:
+    def __init__(self, rows: dict[str, list[dict]], articles_with_organization: bool = False) -> None:
         self.rows = rows
         self.cfg = type("Cfg", (), {"text_field": "text"})()
+        self.articles_with_organization = articles_with_organization
+        self.asked: list[str] = []
+
+    def has_rows(self, expr: str) -> bool:
+        self.asked.append(expr)
+        return self.articles_with_organization and "organization_id != -1" in expr
 
     def search(self, vector, *, filter_expr, limit, output_fields, consistency_level="Strong"):
         stream = "articles" if '"articles"' in filter_expr else "tickets"
@@ -100,13 +111,28 @@ class Embedder:
         return [[1.0, 0.0] if "charged" in t.lower() else [0.0, 1.0] for t in texts]
 
 
-def search_over(rows: dict[str, list[dict]], rule: SupportRule | None = RULE) -> SupportSearch:
+def search_over(rows: dict[str, list[dict]], rule: SupportRule | None = RULE, store: Store | None = None,
+                collection: CollectionInfo | None = None) -> SupportSearch:
     search = SupportSearch.__new__(SupportSearch)
-    search.store, search.embedder, search.info = Store(rows), Embedder(), info()
+    search.store, search.embedder, search.info = store or Store(rows), Embedder(), collection or info()
     search.retrieval, search.rule, search.unmeasured = DENSE, rule, "" if rule else "unmeasured: calibrate"
     search.tickets_stream, search.articles_stream, search.id_field = "tickets", "articles", "_id"
     search.zendesk_subdomain, search._titles = None, {}
+    search.articles_filter = filters.articles("articles", search._articles_in_one_partition())
     return search
+
+
+def test_articles_are_searched_in_their_own_partition_when_none_has_an_organization() -> None:
+    partitioned = info(partition_key="organization_id")
+    assert search_over({}, collection=partitioned).articles_filter == (
+        '_ab_stream == "articles" and organization_id == -1')
+    # an article with an organization lives in that organization's partition: no pruning then
+    store = Store({}, articles_with_organization=True)
+    assert search_over({}, store=store, collection=partitioned).articles_filter == '_ab_stream == "articles"'
+    assert store.asked == ['_ab_stream == "articles" and organization_id != -1']
+    # not partitioned (the tutorial's collection, or one created before partitioning): nothing to ask
+    plain = Store({})
+    assert search_over({}, store=plain).articles_filter == '_ab_stream == "articles"' and plain.asked == []
 
 
 def ticket(record: str, distance: float, subject: str, description: str) -> dict:

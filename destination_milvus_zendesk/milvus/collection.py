@@ -13,7 +13,7 @@ from pymilvus import DataType, Function, FunctionType, MilvusClient
 from ..config import IndexingConfig
 from ..errors import ConfigError, ServiceError, TransientError
 from ..schema import (BM25_FIELD, COLUMN_VARCHAR_LENGTH, COLUMNS_PROPERTY, KEYED_PROPERTY, MAX_TEXT_BYTES,
-                      METADATA_COLUMNS, MODEL_PROPERTY, RECORD_ID, STREAM, CollectionInfo, Kind)
+                      METADATA_COLUMNS, MODEL_PROPERTY, PARTITION_KEY, RECORD_ID, STREAM, CollectionInfo, Kind)
 from .connection import MilvusConnection
 from .errors import call
 
@@ -71,8 +71,9 @@ def check_collection(info: CollectionInfo, *, dimensions: int, model_id: str, te
 
 
 def collection_schema(cfg: IndexingConfig, dimensions: int, full_text: bool) -> Any:
-    """The tutorial's shape with a record-defined VARCHAR key, so re-syncs are true upserts;
-    `full_text`: the text field analyzed and a BM25 function filling BM25_FIELD from it."""
+    """The tutorial's shape with a record-defined VARCHAR key, so re-syncs are true upserts, typed
+    filter columns, the organization as partition key; `full_text`: the text field analyzed and a BM25
+    function filling BM25_FIELD from it."""
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=True)
     schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_PK_LENGTH)
     schema.add_field(cfg.vector_field, DataType.FLOAT_VECTOR, dim=dimensions)
@@ -81,7 +82,8 @@ def collection_schema(cfg: IndexingConfig, dimensions: int, full_text: bool) -> 
     schema.add_field(STREAM, DataType.VARCHAR, max_length=256)
     schema.add_field(RECORD_ID, DataType.VARCHAR, max_length=2048)
     for name, (kind, _) in METADATA_COLUMNS.items():
-        schema.add_field(name, data_type(kind), **({"max_length": COLUMN_VARCHAR_LENGTH} if kind == Kind.VARCHAR else {}))
+        schema.add_field(name, data_type(kind), **({"max_length": COLUMN_VARCHAR_LENGTH} if kind == Kind.VARCHAR else {}),
+                         **({"is_partition_key": True} if name == PARTITION_KEY else {}))
     if full_text:
         schema.add_field(BM25_FIELD, DataType.SPARSE_FLOAT_VECTOR)
         schema.add_function(Function(name=BM25_FUNCTION, function_type=FunctionType.BM25,
@@ -196,8 +198,8 @@ class CollectionManager:
                              **({BM25_FIELD: Kind.SPARSE_FLOAT_VECTOR} if full_text else {})})
         call(lambda: client.load_collection(self.name), "loading the collection")
         self._set_properties({KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(METADATA_COLUMNS)})
-        logger.info(f"Created collection {self.name!r} ({dimensions}-d, L2, VARCHAR primary key 'id', "
-                    f"{'dense + BM25 full-text' if full_text else 'dense'} retrieval).")
+        logger.info(f"Created collection {self.name!r} ({dimensions}-d, L2, VARCHAR primary key 'id', partitioned "
+                    f"by {PARTITION_KEY}, {'dense + BM25 full-text' if full_text else 'dense'} retrieval).")
         info = self.describe()
         if info is None:
             raise ServiceError(f"Milvus created collection '{self.name}' but does not list it: check the "
@@ -301,6 +303,7 @@ def _collection_info(name: str, vector_field: str, desc: dict[str, Any]) -> Coll
         fields=fields, field_params=params, metric=None,
         properties={str(k): str(v) for k, v in (desc.get("properties") or {}).items()},
         function_outputs=_function_outputs(desc),
+        partition_key=next((str(f["name"]) for f in desc["fields"] if f.get("is_partition_key")), None),
     )
 
 

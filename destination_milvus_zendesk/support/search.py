@@ -26,7 +26,7 @@ from ..embedding.base import Embedder
 from ..embedding.factory import create_embedder
 from ..errors import ConfigError
 from ..milvus import MilvusStore
-from ..schema import DENSE, HYBRID, RECORD_ID
+from ..schema import DENSE, HYBRID, PARTITION_KEY, RECORD_ID
 from . import filters
 from .answer import ArticleHit, RuleInfo, SupportAnswer, TicketHit
 from .calibration import stored_rule
@@ -132,6 +132,7 @@ class SupportSearch:
         # Zendesk's `id` is stored as `_id` when the collection's primary key is named `id`
         self.id_field = "_id" if "id" in info.fields else "id"
         self._titles: dict[str, list[float]] = {}  # article title -> its embedding, for this process
+        self.articles_filter = filters.articles(articles_stream, self._articles_in_one_partition())
 
     field_names: Sequence[str] = ("description", "subject", "body", "title")  # text fields, as rows prefix them
 
@@ -213,7 +214,7 @@ class SupportSearch:
     def relevant_articles(self, query: "str | Sequence[float] | Query", limit: int = 5) -> list[ArticleHit]:
         """The articles the rule shows for this case, best first."""
         query = self.query_of(query)
-        hits = self._search(query, filters.stream(self.articles_stream), max(limit, ARTICLE_CANDIDATES),
+        hits = self._search(query, self.articles_filter, max(limit, ARTICLE_CANDIDATES),
                             [self.id_field, "title", "html_url", self.store.cfg.text_field])
         case = CaseText.of(query.text or "")
         titles = self._title_distances(query, [str(h.entity.get("title") or "") for h in hits])
@@ -242,6 +243,13 @@ class SupportSearch:
             identifiers={"same": [str(i) for i in agreement.same],
                          "different": [str(theirs[0]) for _, theirs in agreement.different if theirs],
                          "missing": [str(i) for i in agreement.missing]})
+
+    def _articles_in_one_partition(self) -> bool:
+        """Partitioned by organization, with no article carrying one (Zendesk's help-center articles have
+        none): asked once per process; an article with an organization keeps the search unpruned."""
+        if self.info.partition_key != PARTITION_KEY or PARTITION_KEY not in self.info.metadata_columns:
+            return False
+        return not self.store.has_rows(filters.articles_with_organization(self.articles_stream))
 
     def _title_distances(self, query: Query, titles: list[str]) -> list[float]:
         """Squared L2 between the case and each title (unit vectors); titles new to this process are
@@ -277,33 +285,44 @@ class SupportSearch:
 def group_by_record(result: list[dict[str, Any]], metric: str | None, id_field: str,
                     hybrid: tuple[Sequence[float], str] | None = None) -> dict[Any, Hit]:
     """Each record's best chunk. `hybrid` (query vector, vector field): the rows' `distance` is the
-    fused score, and their dense distance is computed from the returned vectors."""
+    fused score, and their dense distance is computed from the returned vectors (all rows at once)."""
+    entities = [row.get("entity", {}) for row in result]
+    if hybrid is None:
+        dense = [float(row["distance"]) for row in result]
+    else:
+        dense = dense_distances(hybrid[0], [entity.pop(hybrid[1], None) for entity in entities], metric)
     best: dict[Any, Hit] = {}
-    for row in result:
-        entity = row.get("entity", {})
+    for row, entity, distance in zip(result, entities, dense):
         key = entity.get(RECORD_ID) or entity.get(id_field) or row.get("id")
-        if hybrid is None:
-            distance = float(row["distance"])
-            hit = Hit(entity, distance, similarity_of(distance, metric))
-        else:
-            distance = dense_distance(hybrid[0], entity.pop(hybrid[1], None), metric)
-            hit = Hit(entity, distance, similarity_of(distance, metric), float(row["distance"]))
+        hit = Hit(entity, distance, similarity_of(distance, metric), None if hybrid is None else float(row["distance"]))
         if key not in best or hit.rank_key > best[key].rank_key:
             best[key] = hit
     return best
 
 
-def dense_distance(query: Sequence[float], stored: Sequence[float] | None, metric: str | None) -> float:
-    """What the dense search would have returned for this row: squared L2, or the inner product / cosine."""
-    if stored is None:
-        return float("nan")
-    a, b = np.asarray(query, dtype=np.float64), np.asarray(stored, dtype=np.float64)
+def dense_distances(query: Sequence[float], stored: Sequence[Sequence[float] | None], metric: str | None) -> list[float]:
+    """What the dense search would have returned for each row: squared L2, or the inner product /
+    cosine; NaN for a row without its vector."""
+    present = [n for n, vector in enumerate(stored) if vector is not None]
+    out = [float("nan")] * len(stored)
+    if not present:
+        return out
+    a = np.asarray(query, dtype=np.float64)
+    b = np.asarray([stored[n] for n in present], dtype=np.float64)
     if (metric or "L2") == "L2":
-        return float(np.sum((a - b) ** 2))
-    dot = float(a @ b)
-    if metric == "COSINE":
-        return dot / (float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0)
-    return dot
+        values = np.sum((b - a) ** 2, axis=1)
+    else:
+        values = b @ a
+        if metric == "COSINE":
+            norms = np.linalg.norm(b, axis=1) * float(np.linalg.norm(a))
+            values = values / np.where(norms == 0.0, 1.0, norms)
+    for n, value in zip(present, values.tolist()):
+        out[n] = float(value)
+    return out
+
+
+def dense_distance(query: Sequence[float], stored: Sequence[float] | None, metric: str | None) -> float:
+    return dense_distances(query, [stored], metric)[0]
 
 
 def _unit_l2(a: Sequence[float], b: Sequence[float]) -> float:
