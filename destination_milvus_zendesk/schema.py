@@ -75,6 +75,9 @@ METADATA_COLUMNS: dict[str, tuple[Kind, Any]] = {"status": (Kind.VARCHAR, ""),
 # partitions): a filter naming one organization searches only its partition, so a lookup does not grow
 # with the other organizations' tickets. Rows without an organization (articles) share one partition.
 PARTITION_KEY = "organization_id"
+# Milvus 2.4+ and Lite's default, set everywhere (a 2.3 server would make 64): each partition holds its
+# own segments, and every sync touches most partitions, so more partitions mean more small segments.
+PARTITIONS = 16
 COLUMN_VARCHAR_LENGTH = 256
 
 

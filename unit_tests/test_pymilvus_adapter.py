@@ -9,7 +9,8 @@ import logging
 
 from pymilvus import DataType
 
-from destination_milvus_zendesk.milvus.collection import _collection_info, data_type, kind_of
+from destination_milvus_zendesk.config import IndexingConfig
+from destination_milvus_zendesk.milvus.collection import _collection_info, collection_schema, data_type, kind_of
 from destination_milvus_zendesk.milvus.connection import SessionTimestamps
 from destination_milvus_zendesk.schema import Kind
 
@@ -30,6 +31,15 @@ def test_a_described_collection_is_seen_in_kinds():
     assert (info.pk_type, info.vector_type, info.dimensions, info.auto_id) == (Kind.INT64, Kind.FLOAT_VECTOR, 8, True)
     assert info.fields == {"id": Kind.INT64, "vector": Kind.FLOAT_VECTOR, "shape": Kind.OTHER}
     assert info.int_keys and not info.keyed
+
+
+def test_created_collections_are_partitioned_by_organization_and_described_so():
+    schema = collection_schema(IndexingConfig(host="/tmp/x.db", collection="c"), 8, full_text=False)
+    assert [f.name for f in schema.fields if f.is_partition_key] == ["organization_id"]
+    desc = {"fields": [{"name": "id", "type": DataType.VARCHAR, "is_primary": True, "params": {"max_length": 512}},
+                       {"name": "organization_id", "type": DataType.INT64, "params": {}, "is_partition_key": True}]}
+    assert _collection_info("c", "vector", desc).partition_key == "organization_id"
+    assert _collection_info("c", "vector", {"fields": desc["fields"][:1]}).partition_key is None
 
 
 def test_a_missing_internal_logs_one_warning_and_falls_back_to_strong_reads(monkeypatch, caplog):

@@ -13,7 +13,8 @@ from pymilvus import DataType, Function, FunctionType, MilvusClient
 from ..config import IndexingConfig
 from ..errors import ConfigError, ServiceError, TransientError
 from ..schema import (BM25_FIELD, COLUMN_VARCHAR_LENGTH, COLUMNS_PROPERTY, KEYED_PROPERTY, MAX_TEXT_BYTES,
-                      METADATA_COLUMNS, MODEL_PROPERTY, PARTITION_KEY, RECORD_ID, STREAM, CollectionInfo, Kind)
+                      METADATA_COLUMNS, MODEL_PROPERTY, PARTITION_KEY, PARTITIONS, RECORD_ID, STREAM, CollectionInfo,
+                      Kind)
 from .connection import MilvusConnection
 from .errors import call
 
@@ -190,7 +191,8 @@ class CollectionManager:
         client = self.client
         full_text = self.cfg.full_text_search and self._full_text_kept(dimensions)
         schema = collection_schema(self.cfg, dimensions, full_text)
-        call(lambda: client.create_collection(self.name, schema=schema, consistency_level="Strong"),
+        call(lambda: client.create_collection(self.name, schema=schema, consistency_level="Strong",
+                                              num_partitions=PARTITIONS),
              f"creating the collection '{self.name}'")
         # indexes before load: milvus 2.3 refuses index changes on a loaded collection
         self.create_indexes({STREAM: Kind.VARCHAR, RECORD_ID: Kind.VARCHAR,
@@ -215,7 +217,8 @@ class CollectionManager:
         probe = f"{BM25_PROBE_PREFIX}{uuid.uuid4().hex[:12]}"
         schema = collection_schema(self.cfg, dimensions, True)
         try:
-            call(lambda: client.create_collection(probe, schema=schema), "creating a full-text (BM25) probe collection")
+            call(lambda: client.create_collection(probe, schema=schema, num_partitions=PARTITIONS),
+                 "creating a full-text (BM25) probe collection")
             functions = call(lambda: client.describe_collection(probe), "describing the full-text probe collection"
                              ).get("functions") or []
         except (ConfigError, ServiceError) as exc:
