@@ -284,6 +284,11 @@ class Collection:
             client.drop_collection(self.name)
         if not self.keyed:
             create_tutorial_collection(client, self.name, DIMENSIONS)
+        return self.sync_templates()
+
+    def sync_templates(self) -> dict[str, Any]:
+        """The connector's sync of the generated records: the rows the fill copies."""
+        client = self.bench.client
         result = self.bench.sync(self.config_path, self.bench.templates.messages)
         stored = client.query(self.name, filter="", output_fields=["*"], limit=16_384, consistency_level="Strong")
         self.templates = self.bench.templates.rows_by_ticket(stored, self.keyed)
@@ -491,16 +496,17 @@ class Bench:
             queries = [(search.query_of(text), org_of(n * 37)) for n, text in enumerate(texts)]
             for query, org in queries[:5]:  # warm-up: connection, loaded segments, the articles' titles
                 search.lookup(query, org)
-            samples, answered = [], 0
+            samples, answers = [], []
             for query, org in queries:
                 t = time.perf_counter()
                 answer = search.lookup(query, org)
                 samples.append((time.perf_counter() - t) * 1000)
-                answered += bool(answer.tickets)
+                answers.append(([t.id for t in answer.tickets], [a.id for a in answer.articles]))
         finally:
             search.close()
         return {"median_ms": statistics.median(samples), "p90_ms": p90(samples), "lookups": len(samples),
-                "with_tickets": answered, "retrieval": search.retrieval}
+                "with_tickets": sum(1 for tickets, _ in answers if tickets), "retrieval": search.retrieval,
+                "answers": answers}
 
     def migrate(self, source: Collection, size: int) -> dict[str, Any] | None:
         """The migrate command on the tutorial-shaped collection, then the lookups on what it made."""
@@ -534,10 +540,16 @@ class Bench:
         finally:
             if not self.args.keep:
                 self.client.drop_collection(target)
-        log(f"migrate: {reported}; wall {wall:.0f} s, fake server counted {fake_tokens} tokens; lookups {lookup}")
+        log(f"migrate: {reported}; wall {wall:.0f} s, fake server counted {fake_tokens} tokens; lookups "
+            f"{brief(lookup)}")
         return {"reported": reported, "wall_s": wall, "maxrss_mb": usage.ru_maxrss / 1024, "fake_tokens": fake_tokens,
                 "source_rows": source.expected_rows, "target_rows": copied, "index_s": settled["seconds"],
                 "lookup": lookup}
+
+
+def brief(lookup: dict[str, Any]) -> dict[str, Any]:
+    """The lookup figures without the answers themselves (for the log)."""
+    return {k: v for k, v in lookup.items() if k != "answers"}
 
 
 def index_built(described: dict[str, Any]) -> bool:
@@ -577,7 +589,7 @@ def measure_shape(bench: Bench, collection: Collection, size: int) -> dict[str, 
     lookup = bench.lookups(collection.config_path)
     lookup["index"] = _coverage(grown["index"])
     lookup_rows = collection.expected_rows
-    log(f"{collection.shape} at {lookup_rows} rows: lookups {lookup}")
+    log(f"{collection.shape} at {lookup_rows} rows: lookups {brief(lookup)}")
     rng = random.Random(f"{collection.shape}-{size}")
     syncs = [collection.incremental_sync(n + 1, rng) for n in range(bench.args.syncs)]
     check: dict[str, int] = {}

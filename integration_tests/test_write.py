@@ -169,10 +169,11 @@ def test_tutorial_support_form_queries_run_unchanged(backend, collection_name, o
     assert [(r["organization_id"], r["subject"]) for r in by_record(rows(backend, name))["tickets_1"]] == [
         (42, "Login loop")]
     assert 1 not in [r["_id"] for r in rows(backend, name, "organization_id == 2", ["_id"])]
-    if create:
+    if create:  # partitioned where the backend keeps BM25 (Lite); a 2.3 server's upserts misroute partitioned rows
         with backend.connect() as client:
             fields = client.describe_collection(name)["fields"]
-        assert [f["name"] for f in fields if f.get("is_partition_key")] == ["organization_id"]
+        expected = ["organization_id"] if backend.name == "lite" else []
+        assert [f["name"] for f in fields if f.get("is_partition_key")] == expected
     import openai as openai_sdk
 
     from .helpers import TEST_OPENAI_KEY

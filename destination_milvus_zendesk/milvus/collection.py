@@ -71,10 +71,10 @@ def check_collection(info: CollectionInfo, *, dimensions: int, model_id: str, te
                           "or a new collection.")
 
 
-def collection_schema(cfg: IndexingConfig, dimensions: int, full_text: bool) -> Any:
+def collection_schema(cfg: IndexingConfig, dimensions: int, full_text: bool, partitioned: bool = True) -> Any:
     """The tutorial's shape with a record-defined VARCHAR key, so re-syncs are true upserts, typed
-    filter columns, the organization as partition key; `full_text`: the text field analyzed and a BM25
-    function filling BM25_FIELD from it."""
+    filter columns, the organization as partition key (`partitioned` False: the benchmark's control);
+    `full_text`: the text field analyzed and a BM25 function filling BM25_FIELD from it."""
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=True)
     schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=VARCHAR_PK_LENGTH)
     schema.add_field(cfg.vector_field, DataType.FLOAT_VECTOR, dim=dimensions)
@@ -84,7 +84,7 @@ def collection_schema(cfg: IndexingConfig, dimensions: int, full_text: bool) -> 
     schema.add_field(RECORD_ID, DataType.VARCHAR, max_length=2048)
     for name, (kind, _) in METADATA_COLUMNS.items():
         schema.add_field(name, data_type(kind), **({"max_length": COLUMN_VARCHAR_LENGTH} if kind == Kind.VARCHAR else {}),
-                         **({"is_partition_key": True} if name == PARTITION_KEY else {}))
+                         **({"is_partition_key": True} if partitioned and name == PARTITION_KEY else {}))
     if full_text:
         schema.add_field(BM25_FIELD, DataType.SPARSE_FLOAT_VECTOR)
         schema.add_function(Function(name=BM25_FUNCTION, function_type=FunctionType.BM25,
@@ -185,14 +185,19 @@ class CollectionManager:
 
     # --- creation -----------------------------------------------------------------------------
 
-    def create(self, dimensions: int) -> CollectionInfo:
-        """The tutorial's shape with a record-defined VARCHAR key, plus full-text (BM25) retrieval
-        where the backend supports it."""
+    def create(self, dimensions: int, partitioned: bool = True) -> CollectionInfo:
+        """The tutorial's shape with a record-defined VARCHAR key, plus full-text (BM25) retrieval and
+        the organization as partition key where the backend keeps BM25 functions (Milvus 2.5+, Lite,
+        Zilliz Cloud). Older servers (2.3.5 verified) put upserted rows in another partition than the
+        key's (milvus-io/milvus#30607, fixed in 2.3.10/2.4): a lookup naming the organization would miss
+        them, so they get no partition key. `partitioned` False: never (the benchmark's control)."""
         client = self.client
-        full_text = self.cfg.full_text_search and self._full_text_kept(dimensions)
-        schema = collection_schema(self.cfg, dimensions, full_text)
-        call(lambda: client.create_collection(self.name, schema=schema, consistency_level="Strong",
-                                              num_partitions=PARTITIONS),
+        current = self._full_text_kept(dimensions)
+        full_text = self.cfg.full_text_search and current
+        partitioned = partitioned and current
+        schema = collection_schema(self.cfg, dimensions, full_text, partitioned)
+        partitions = {"num_partitions": PARTITIONS} if partitioned else {}  # refused without a partition key
+        call(lambda: client.create_collection(self.name, schema=schema, consistency_level="Strong", **partitions),
              f"creating the collection '{self.name}'")
         # indexes before load: milvus 2.3 refuses index changes on a loaded collection
         self.create_indexes({STREAM: Kind.VARCHAR, RECORD_ID: Kind.VARCHAR,
@@ -200,8 +205,9 @@ class CollectionManager:
                              **({BM25_FIELD: Kind.SPARSE_FLOAT_VECTOR} if full_text else {})})
         call(lambda: client.load_collection(self.name), "loading the collection")
         self._set_properties({KEYED_PROPERTY: "1", COLUMNS_PROPERTY: ",".join(METADATA_COLUMNS)})
-        logger.info(f"Created collection {self.name!r} ({dimensions}-d, L2, VARCHAR primary key 'id', partitioned "
-                    f"by {PARTITION_KEY}, {'dense + BM25 full-text' if full_text else 'dense'} retrieval).")
+        logger.info(f"Created collection {self.name!r} ({dimensions}-d, L2, VARCHAR primary key 'id', "
+                    f"{f'partitioned by {PARTITION_KEY}, ' if partitioned else ''}"
+                    f"{'dense + BM25 full-text' if full_text else 'dense'} retrieval).")
         info = self.describe()
         if info is None:
             raise ServiceError(f"Milvus created collection '{self.name}' but does not list it: check the "
@@ -215,20 +221,20 @@ class CollectionManager:
         on 2.3.5 a load right after that can reach the dropped schema, whose sparse field aborts the server."""
         client = self.client
         probe = f"{BM25_PROBE_PREFIX}{uuid.uuid4().hex[:12]}"
-        schema = collection_schema(self.cfg, dimensions, True)
+        schema = collection_schema(self.cfg, dimensions, True, partitioned=False)
         try:
-            call(lambda: client.create_collection(probe, schema=schema, num_partitions=PARTITIONS),
-                 "creating a full-text (BM25) probe collection")
+            call(lambda: client.create_collection(probe, schema=schema), "creating a full-text (BM25) probe collection")
             functions = call(lambda: client.describe_collection(probe), "describing the full-text probe collection"
                              ).get("functions") or []
         except (ConfigError, ServiceError) as exc:
-            logger.info(f"Milvus refused a full-text (BM25) schema ({exc}): dense retrieval only.")
+            logger.info(f"Milvus refused a full-text (BM25) schema ({exc}): dense retrieval only, no partition key.")
             return False
         finally:
             self._drop_quietly(probe)
         if not any(f.get("name") == BM25_FUNCTION for f in functions):
             logger.info("This Milvus does not keep BM25 functions (Milvus 2.5+ or Milvus Lite have them): the "
-                        "collection gets dense retrieval only.")
+                        "collection gets dense retrieval only, and no partition key (upserts on such servers may "
+                        "put rows in the wrong partition).")
             return False
         return True
 

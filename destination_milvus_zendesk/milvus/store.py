@@ -70,8 +70,8 @@ class MilvusStore:
     def load(self, info: CollectionInfo) -> None:
         self.collection_manager.load(info)
 
-    def create_collection(self, dimensions: int) -> CollectionInfo:
-        return self.collection_manager.create(dimensions)
+    def create_collection(self, dimensions: int, partitioned: bool = True) -> CollectionInfo:
+        return self.collection_manager.create(dimensions, partitioned)
 
     def set_keyed_rows(self, keyed: bool) -> None:
         self.collection_manager.set_keyed_rows(keyed)
