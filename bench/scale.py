@@ -615,6 +615,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     collections = [Collection(bench, shape) for shape in SHAPES]
     try:
         results["templates"] = {c.shape: c.create() for c in collections}
+        results["partition_keys"] = {c.shape: [f["name"] for f in bench.client.describe_collection(c.name)["fields"]
+                                               if f.get("is_partition_key")] for c in collections}
         for size in args.sizes:
             t0 = time.perf_counter()
             entry: dict[str, Any] = {}
@@ -719,9 +721,19 @@ def render(results: dict[str, Any], command: str) -> str:
               f"{results['settings']['state_every']} records, {results['settings']['syncs']} syncs per size; peak RSS "
               f"is the connector process's (ru_maxrss, imports included). Lookups: "
               f"{results['settings']['queries']} generated cases over {ORGS} organizations, after flush and index. "
+              f"{partition_keys(results)} "
               "Time per size (both shapes, migrate included): " + ", ".join(
                   f"{int(s):,}: {e['wall_s'] / 60:.1f} min" for s, e in results["sizes"].items()) + ".", end]
     return "\n".join(lines) + "\n"
+
+
+def partition_keys(results: dict[str, Any]) -> str:
+    """Which collections Milvus partitions by key (the connector partitions only where the backend has BM25)."""
+    keys = results.get("partition_keys")
+    if keys is None:
+        return ""
+    return "Partition keys: " + ", ".join(f"{shape} {', '.join(names) if names else 'none'}"
+                                          for shape, names in keys.items()) + "."
 
 
 def print_report(results: dict[str, Any]) -> None:

@@ -117,7 +117,7 @@ def search_over(rows: dict[str, list[dict]], rule: SupportRule | None = RULE, st
     search.store, search.embedder, search.info = store or Store(rows), Embedder(), collection or info()
     search.retrieval, search.rule, search.unmeasured = DENSE, rule, "" if rule else "unmeasured: calibrate"
     search.tickets_stream, search.articles_stream, search.id_field = "tickets", "articles", "_id"
-    search.zendesk_subdomain, search._titles = None, {}
+    search.zendesk_subdomain, search._titles, search._pool = None, {}, None
     search.articles_filter = filters.articles("articles", search._articles_in_one_partition())
     return search
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -131,7 +132,8 @@ class SupportSearch:
         self.zendesk_subdomain = zendesk_subdomain or os.environ.get("ZENDESK_SUBDOMAIN") or None
         # Zendesk's `id` is stored as `_id` when the collection's primary key is named `id`
         self.id_field = "_id" if "id" in info.fields else "id"
-        self._titles: dict[str, list[float]] = {}  # article title -> its embedding, for this process
+        self._titles: dict[str, np.ndarray] = {}  # article title -> its embedding made unit length, for this process
+        self._pool: ThreadPoolExecutor | None = None  # the article search runs beside the ticket search
         self.articles_filter = filters.articles(articles_stream, self._articles_in_one_partition())
 
     field_names: Sequence[str] = ("description", "subject", "body", "title")  # text fields, as rows prefix them
@@ -149,6 +151,9 @@ class SupportSearch:
         return search
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self.store.close()
 
     @property
@@ -177,8 +182,14 @@ class SupportSearch:
         org = organization_id_value(organization_id)
         wanted = statuses_value(statuses)
         query = self.query_of(text)
-        tickets = self.similar_open_tickets(query, org, wanted, ticket_limit)
-        articles = self.relevant_articles(query, article_limit)
+        # two independent searches: Milvus answers both at once, so the lookup waits for the slower only
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dmz-articles")
+        articles_future = self._pool.submit(self.relevant_articles, query, article_limit)
+        try:
+            tickets = self.similar_open_tickets(query, org, wanted, ticket_limit)
+        finally:
+            articles = articles_future.result()
         has_tickets = None
         if not tickets:
             has_tickets = self.store.has_rows(filters.organization_tickets(self.tickets_stream, org))
@@ -252,12 +263,16 @@ class SupportSearch:
         return not self.store.has_rows(filters.articles_with_organization(self.articles_stream))
 
     def _title_distances(self, query: Query, titles: list[str]) -> list[float]:
-        """Squared L2 between the case and each title (unit vectors); titles new to this process are
-        embedded in one request and kept. A bare vector is compared as is."""
+        """Squared L2 between the case and each title, both made unit length (2 - 2 cos); titles new to
+        this process are embedded in one request and kept. A bare vector is compared as is."""
         missing = list(dict.fromkeys(t for t in titles if t and t not in self._titles))
         if missing:
-            self._titles.update(zip(missing, self.embedder.embed(missing)))
-        return [_unit_l2(query.vector, self._titles[t]) if t else 4.0 for t in titles]
+            self._titles.update(zip(missing, map(_unit, self.embedder.embed(missing))))
+        known = [t for t in titles if t]
+        if not known:
+            return [4.0] * len(titles)
+        cosines = iter((np.stack([self._titles[t] for t in known]) @ _unit(query.vector)).tolist())
+        return [max(0.0, 2.0 - 2.0 * next(cosines)) if t else 4.0 for t in titles]
 
     def _search(self, query: Query, expr: str, limit: int, fields: list[str]) -> list[Hit]:
         """Best chunk per record, in retrieval order; widens the search until `limit` records are found."""
@@ -325,10 +340,10 @@ def dense_distance(query: Sequence[float], stored: Sequence[float] | None, metri
     return dense_distances(query, [stored], metric)[0]
 
 
-def _unit_l2(a: Sequence[float], b: Sequence[float]) -> float:
-    """Squared L2 between the two vectors made unit length: 2 - 2 cos."""
-    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return max(0.0, 2.0 - 2.0 * float(x @ y) / (float(np.linalg.norm(x) * np.linalg.norm(y)) or 1.0))
+def _unit(vector: Sequence[float]) -> np.ndarray:
+    """The vector made unit length (a zero vector stays zero)."""
+    x = np.asarray(vector, dtype=np.float64)
+    return x / (float(np.linalg.norm(x)) or 1.0)
 
 
 def chosen_retrieval(requested: str, supported: str, collection: str) -> str:
