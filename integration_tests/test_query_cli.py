@@ -342,9 +342,13 @@ def test_lookups_search_through_the_store(sample_db: Path, monkeypatch: pytest.M
         search.close()
     assert answer.duplicate is not None
     kind = answer.retrieval  # the sample's Lite collection was created by the connector: hybrid
-    # one hybrid search finds the ticket candidates, one the article candidates: BM25 scores decide nothing
+    # one hybrid search finds the ticket candidates, one the article candidates (side by side, so in
+    # either order): BM25 scores decide nothing
     assert kind == "hybrid" and [k for k, _ in calls] == [kind, kind]
-    assert "tickets" in calls[0][1] and "organization_id" in calls[0][1] and "articles" in calls[1][1]
+    tickets, articles = sorted((expr for _, expr in calls), key=lambda expr: "articles" in expr)
+    assert "tickets" in tickets and f"organization_id == {ORG_DOUBLE_CHARGE}" in tickets
+    # the connector partitioned the Lite collection by organization: the articles' partition is named
+    assert articles == '_ab_stream == "articles" and organization_id == -1'
 
 
 def test_unreadable_index_metric_is_an_error_not_l2(tmp_path: Path) -> None:
