@@ -13,7 +13,7 @@ from pymilvus import MilvusClient
 from test_support.fake_openai import FakeOpenAIServer
 from test_support.milvus_server import milvus_server_fixture
 
-from .helpers import TEST_MILVUS_PASSWORD, TEST_MILVUS_USER, TEST_OPENAI_KEY, Backend
+from .helpers import TEST_MILVUS_PASSWORD, TEST_MILVUS_USER, TEST_OPENAI_KEY, Backend, backend_named
 from .reliability import kill_leftover_runs
 
 milvus_server = pytest.fixture(scope="session")(milvus_server_fixture)
@@ -60,11 +60,7 @@ def _reset_stub(request):
 
 @pytest.fixture(params=["lite", "server"])
 def backend(request, tmp_path) -> Backend:
-    if request.param == "lite":
-        return Backend("lite", str(tmp_path / "milvus.db"), {"mode": "no_auth"}, None)
-    server = request.getfixturevalue("milvus_server")
-    token = request.getfixturevalue("server_token")
-    return Backend("server", server.uri, {"mode": "token", "token": token}, token)
+    return backend_named(request.param, request, tmp_path)
 
 
 @pytest.fixture

@@ -160,6 +160,15 @@ def run_connector(command: str, tmp_path: Path, config: dict | None = None, cata
     return Run(proc.returncode, messages, stdout, stderr)
 
 
+def backend_named(name: str, request: Any, tmp_path: Path) -> Backend:
+    """"lite": a Lite file of the test's own; "server": the session's authenticated server."""
+    if name == "lite":
+        return Backend("lite", str(tmp_path / "milvus.db"), {"mode": "no_auth"}, None)
+    server = request.getfixturevalue("milvus_server")
+    token = request.getfixturevalue("server_token")
+    return Backend("server", server.uri, {"mode": "token", "token": token}, token)
+
+
 def rows(backend: Backend, collection: str, expr: str = "", fields: list[str] | None = None) -> list[dict[str, Any]]:
     with backend.connect() as client:
         client.load_collection(collection)

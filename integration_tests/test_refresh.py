@@ -23,7 +23,7 @@ import pytest
 from test_support.tutorial_collection import create_tutorial_collection
 from test_support.zendesk_sample import configured_catalog, generate_messages
 
-from .helpers import REPO, make_config, record, run_connector, state, stream_status
+from .helpers import REPO, backend_named, make_config, record, run_connector, state, stream_status
 from .reliability import (LiveRun, Oracle, assert_exact, encode,
                           numbered_states, secrets_in, state_seq, stored_rows)
 
@@ -42,10 +42,22 @@ def platform_catalog(mode: str, generation: int, minimum: int, sync_id: int) -> 
 @pytest.fixture(params=["auto_id", "created"])
 def target(request, backend, collection_name):
     """(backend, collection, config): the tutorial's auto-id collection, or one the connector creates."""
-    if request.param == "auto_id":
+    yield from _target(request.param, backend, collection_name)
+
+
+@pytest.fixture(params=[("auto_id", "lite"), ("created", "server")], ids=["auto_id-lite", "created-server"])
+def paired_target(request, tmp_path, collection_name):
+    """As `target`, each shape on one backend: for tests whose path does not depend on the pairing
+    (every shape and every backend still run; the whole matrix would repeat them at CI's expense)."""
+    shape, backend_name = request.param
+    yield from _target(shape, backend_named(backend_name, request, tmp_path), collection_name)
+
+
+def _target(shape, backend, collection_name):
+    if shape == "auto_id":
         with backend.connect() as client:
             create_tutorial_collection(client, collection_name)
-    config = make_config(backend, collection_name, create=request.param == "created")
+    config = make_config(backend, collection_name, create=shape == "created")
     yield backend, collection_name, config
     if backend.name == "server":  # the server is shared: leave no test collection behind
         with backend.connect() as client:
@@ -184,10 +196,10 @@ def pyairbyte_catalogs() -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("strategy", ["append", "merge", "replace"])
-def test_pyairbyte_write_strategies_do_what_their_names_say(strategy, pyairbyte_catalogs, target, tmp_path):
+def test_pyairbyte_write_strategies_do_what_their_names_say(strategy, pyairbyte_catalogs, paired_target, tmp_path):
     """Two PyAirbyte writes (the same 1/1/1 each time): append keeps every version, merge keeps the
     latest of every record (CDC delete applied), replace ends with exactly the second write's records."""
-    backend, name, config = target
+    backend, name, config = paired_target
     catalog = pyairbyte_catalogs[strategy]
     first = tickets(20, seed=41, articles=3)
     sync(tmp_path, config, catalog, first)
@@ -216,13 +228,13 @@ def test_pyairbyte_write_strategies_do_what_their_names_say(strategy, pyairbyte_
 
 
 @pytest.mark.parametrize("shape", ["overwrite", "refresh_remove"])
-def test_kill9_mid_truncating_sync_then_next_attempt_of_the_same_job(shape, target, tmp_path):
+def test_kill9_mid_truncating_sync_then_next_attempt_of_the_same_job(shape, paired_target, tmp_path):
     """A truncating job (overwrite at generation 0, or "refresh and remove" of append_dedup) killed
     half way: every record of the previous job is still there (old-only ones unchanged). The job's
     next attempt (same sync_id) resumes after the last echoed STATE and ends with exactly the job's
     records: the first attempt's rows before that STATE kept, records it re-sends replaced, the
     previous job's rows (including records deleted at the source) removed."""
-    backend, name, config = target
+    backend, name, config = paired_target
     mode, before, job = ("overwrite", (0, 0), (0, 0)) if shape == "overwrite" else ("append_dedup", (0, 0), (1, 1))
     old = numbered_states(tickets(200, seed=51, articles=8))
     sync(tmp_path, config, platform_catalog(mode, *before, 401), old)
@@ -290,11 +302,11 @@ def test_real_pyairbyte_replace_and_append(strategy, counts, expected, tmp_path)
             assert len(ids) == expected and set(ids) == set(range(1, first + 1)), (stream, len(ids))
 
 
-def test_stream_not_reported_complete_keeps_its_earlier_rows(target, tmp_path):
+def test_stream_not_reported_complete_keeps_its_earlier_rows(paired_target, tmp_path):
     """An overwrite job whose tickets stream is reported INCOMPLETE keeps the previous job's tickets (a
     warning says so) while its COMPLETE articles stream is truncated; the next attempt of the job,
     reported COMPLETE, ends with exactly the job's records."""
-    backend, name, config = target
+    backend, name, config = paired_target
     old = tickets(30, seed=61, articles=4)
     sync(tmp_path, config, platform_catalog("overwrite", 0, 0, 501), old)
     new = tickets(10, seed=61, mode="update-paragraph", articles=2)
@@ -310,10 +322,10 @@ def test_stream_not_reported_complete_keeps_its_earlier_rows(target, tmp_path):
     assert_exact(stored_rows(backend, name), Oracle(config, new).expected())
 
 
-def test_catalog_without_generation_fields_behaves_as_before(target, tmp_path):
+def test_catalog_without_generation_fields_behaves_as_before(paired_target, tmp_path):
     """No generation_id/minimum_generation_id/sync_id (older platforms, hand-written catalogs): each run
     is its own job; overwrite ends with exactly its records, append_dedup keeps older ones."""
-    backend, name, config = target
+    backend, name, config = paired_target
     first, second = tickets(20, seed=71, articles=2), tickets(6, seed=71, mode="update-paragraph")
     sync(tmp_path, config, configured_catalog("append_dedup"), first)
     sync(tmp_path, config, configured_catalog("append_dedup"), second)
