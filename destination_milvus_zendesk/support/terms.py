@@ -9,7 +9,6 @@ reduced to a crude stem so that "charged" meets "charge") the other text also ha
 from __future__ import annotations
 
 import functools
-import functools
 import re
 from dataclasses import dataclass
 

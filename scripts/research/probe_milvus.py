@@ -162,7 +162,7 @@ def exp_a(p: Probe) -> None:
     p.attempt("a5", "count(*) right after insert WITHOUT consistency_level (collection default)",
               lambda: c.query(name, filter="", output_fields=["count(*)"]), ok=lambda r: f"count={r[0]['count(*)']}")
     p.attempt("a5b", "count(*) with consistency_level='Strong'", lambda: p.count(name), ok=lambda n: f"count={n}")
-    got = p.attempt("a6", "query(filter='_ab_record_id == \"a\"', output_fields=['*']) -> keys and dynamic values",
+    p.attempt("a6", "query(filter='_ab_record_id == \"a\"', output_fields=['*']) -> keys and dynamic values",
                     lambda: c.query(name, filter='_ab_record_id == "a"', output_fields=["*"], consistency_level="Strong"),
                     ok=lambda r: short({k: (f"<{len(v)} floats>" if k == "vector" else v) for k, v in r[0].items()}, 400) if r else "no rows",
                     )
@@ -505,7 +505,7 @@ def exp_e(p: Probe) -> None:
         r = p.attempt(key, f"create_index {itype} on {field}{' ' + json.dumps(params) if params else ''} (collection LOADED)",
                       make(field, itype, iname, params), ok=lambda d: f"created: {short({k: d.get(k) for k in ('index_type', 'field_name', 'params', 'json_path', 'json_cast_type', 'note') if k in d}, 250)}")
         if isinstance(r, Exception) and "load" in str(r).lower():
-            p.attempt(key + "b", f"same after release_collection()", make(field, itype, iname, params, release=True),
+            p.attempt(key + "b", "same after release_collection()", make(field, itype, iname, params, release=True),
                       ok=lambda d: "created after release")
     p.attempt("e10", "list_indexes after all attempts", lambda: c.list_indexes(name), ok=short)
     p.attempt("e11", "query on indexed fields: title_trie == 't3' and num_sort > 40",
@@ -607,8 +607,8 @@ def exp_g(p: Probe) -> None:
         srv.bind(("127.0.0.1", 0))
         srv.listen(16)
         hung = srv.getsockname()[1]
-        timed_connect("g2", f"blackhole TCP listener (accepts, never speaks), timeout=3", uri=f"http://127.0.0.1:{hung}", token=token, timeout=3)
-        timed_connect("g2a", f"blackhole TCP listener, NO timeout argument", uri=f"http://127.0.0.1:{hung}", token=token)
+        timed_connect("g2", "blackhole TCP listener (accepts, never speaks), timeout=3", uri=f"http://127.0.0.1:{hung}", token=token, timeout=3)
+        timed_connect("g2a", "blackhole TCP listener, NO timeout argument", uri=f"http://127.0.0.1:{hung}", token=token)
         srv.close()
         timed_connect("g2b", "Milvus' own HTTP metrics port 9091 instead of gRPC, timeout=3", uri="http://127.0.0.1:9091", token=token, timeout=3)
         timed_connect("g3", "wrong password root:wrong, timeout=3", uri=uri, token="root:wrong", timeout=3)
