@@ -5,8 +5,8 @@ tickets grow, on Milvus Lite.
 
 Milvus Lite only (--lite is the one mode, and the default): the connector gives a collection the
 partition key only where the backend keeps BM25 functions, and the Milvus server at hand (2.3.5)
-does not, so a server run would compare two collections without the key. A 2.5+ server would need
-the server variant of this fill back (bench/scale.py has it).
+does not, so a server run would compare two collections without the key. Measuring on a 2.5+ server
+would need a server fill (bench/scale.py's) instead of the Lite files.
 
 * templates: one real sync (the connector's write command in a fresh process: bench/worker.py
   `connector`, as bench/scale.py runs it) of generated tickets of TEMPLATE_ORGS organizations and
@@ -29,7 +29,16 @@ the server variant of this fill back (bench/scale.py has it).
   organization in turn), embeddings computed before the clock starts, a few warm-up lookups, then
   the two collections alternately, case by case: median and p90, and whether both gave the same
   answer (the same ticket ids and article ids, in the same order). A differing case is listed with
-  both answers, never dropped.
+  both answers, never dropped. Duplicates found: duplicate cases whose answer lists a ticket they
+  duplicate (how much a difference costs).
+* why answers differ (untimed): the same cases with dense retrieval only; and the dense recall of the
+  lookup's two searches under its filters, against the exact nearest rows (numpy over the rows the
+  filter passes): Milvus Lite searches each segment's vector index with the filter as an ID selector,
+  which can miss rows when the filter passes few of a segment's rows.
+* pruning check (untimed by the lookups): on the partitioned collection, the lookup's dense ticket
+  search as the connector sends it (the filter names the organization) and with the organization's
+  partition named in the request (found with public calls: the one partition holding its rows). If
+  naming it is faster, the backend does not narrow the search to that partition by itself.
 
 The Lite files are in a temporary folder, deleted at the end (--keep leaves it).
 """
@@ -40,6 +49,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -72,8 +82,9 @@ def log(text: str) -> None:
 
 def lookup_cases(queries: dict[str, list[dict[str, Any]]], count: int, orgs: Sequence[int]) -> list[dict[str, Any]]:
     """`count` cases taken in turn from the duplicates, the article questions and the novel problems
-    (so any count mixes the three): {"kind", "text", "org"}. A duplicate or novel case keeps its own
-    organization; an article question has none, so it gets the template organizations in turn."""
+    (so any count mixes the three): {"kind", "text", "org", "expected"}. A duplicate or novel case keeps
+    its own organization; an article question has none, so it gets the template organizations in turn.
+    `expected`: the tickets a duplicate may be answered with (None for the other kinds)."""
     pools = [("duplicate", queries.get("duplicates", [])), ("article", queries.get("articles", [])),
              ("novel", queries.get("novel", []))]
     cases: list[dict[str, Any]] = []
@@ -85,7 +96,8 @@ def lookup_cases(queries: dict[str, list[dict[str, Any]]], count: int, orgs: Seq
                 org = case.get("organization_id")
                 if org is None:
                     org = orgs[sum(1 for c in cases if c["kind"] == "article") % len(orgs)]
-                cases.append({"kind": kind, "text": case["text"], "org": org})
+                cases.append({"kind": kind, "text": case["text"], "org": org,
+                              "expected": case.get("acceptable_ticket_ids") if kind == "duplicate" else None})
         depth += 1
     return cases
 
@@ -99,6 +111,12 @@ def compare_answers(a: Sequence[Any], b: Sequence[Any]) -> dict[str, Any]:
                  if sorted(_ids(a[n])[0]) == sorted(_ids(b[n])[0]) and sorted(_ids(a[n])[1]) == sorted(_ids(b[n])[1])]
     return {"cases": min(len(a), len(b)), "same": min(len(a), len(b)) - len(differing), "reordered": len(reordered),
             "differing": differing}
+
+
+def duplicates_found(cases: Sequence[dict[str, Any]], answers: Sequence[Any]) -> int:
+    """Duplicate cases whose answer lists one of the tickets they duplicate."""
+    return sum(1 for case, (tickets, _) in zip(cases, answers)
+               if case["expected"] is not None and set(tickets) & set(case["expected"]))
 
 
 def _ids(answer: Any) -> tuple[list[Any], list[Any]]:
@@ -416,12 +434,16 @@ def measure_size(bench: LiteBench, copies: Copies, variants: Sequence[Variant], 
     for variant in variants:
         entry[variant.label].update(looked_up[variant.label])
     entry["retrieval"] = looked_up["retrieval"]
+    for variant in variants:
+        entry[variant.label]["duplicates_found"] = duplicates_found(cases, entry[variant.label]["answers"])
+    entry["duplicate_cases"] = sum(1 for case in cases if case["expected"] is not None)
     entry["comparison"] = compare_answers(*(entry[v.label]["answers"] for v in variants))
     entry["dense_comparison"] = compare_answers(*looked_up["dense_answers"])
     entry["differences"] = [{"case": n, **cases[n], **{v.label: entry[v.label]["answers"][n] for v in variants}}
                             for n in entry["comparison"]["differing"]]
     entry["wall_s"] = time.perf_counter() - t0
-    log(f"{copies.expected_rows:,} rows: " + "; ".join(
+    entry["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Lite runs in this process
+    log(f"{copies.expected_rows:,} rows in {entry['wall_s']:.0f} s, peak RSS {entry['peak_rss_mb']:.0f} MB: " + "; ".join(
         f"{v.label} {entry[v.label]['median_ms']:.1f} / {entry[v.label]['p90_ms']:.1f} ms" for v in variants)
         + f"; same answers {entry['comparison']['same']} of {entry['comparison']['cases']} "
         f"({entry['dense_comparison']['same']} with dense retrieval only); dense recall@{RECALL_K} " + "; ".join(
@@ -480,13 +502,15 @@ def render(results: dict[str, Any], command: str) -> str:
              "docstring.", "",
              f"| rows | {a}: lookup median / p90 | {b}: lookup median / p90 | same answers: lookup (dense only) | "
              f"dense recall@{RECALL_K}, tickets / articles: {a}; {b} | one ticket search: filter alone / partition "
-             f"named ({a}) | fill: {a} / {b} | Lite file: {a} / {b} |", "|---|---|---|---|---|---|---|---|"]
+             f"named ({a}) | duplicates found: {a} / {b} | fill: {a} / {b} | Lite file: {a} / {b} |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for entry in results["sizes"].values():
         x, y, same, dense = entry[a], entry[b], entry["comparison"], entry["dense_comparison"]
         lines.append(f"| {entry['rows']:,} | {x['median_ms']:.1f} / {x['p90_ms']:.1f} ms | {y['median_ms']:.1f} / "
                      f"{y['p90_ms']:.1f} ms | {same['same']} of {same['cases']} ({dense['same']}) | "
                      f"{_recall(x['recall'])}; {_recall(y['recall'])} | {x['pruning']['filter_ms']:.1f} / "
-                     f"{x['pruning']['named_ms']:.1f} ms | {x['fill_s']:.0f} / {y['fill_s']:.0f} s | "
+                     f"{x['pruning']['named_ms']:.1f} ms | {x['duplicates_found']} / {y['duplicates_found']} of "
+                     f"{entry['duplicate_cases']} | {x['fill_s']:.0f} / {y['fill_s']:.0f} s | "
                      f"{x['file_bytes'] / 2**20:.0f} / {y['file_bytes'] / 2**20:.0f} MB |")
     sizes = list(results["sizes"].values())
     first, last = sizes[0], sizes[-1]
@@ -503,7 +527,9 @@ def render(results: dict[str, Any], command: str) -> str:
               "answer differently. One ticket search: the lookup's dense ticket search on the partitioned collection "
               "as the connector sends it (the filter names the organization) and with the organization's partition "
               "named in the request: if naming it is faster, Milvus Lite does not narrow the search to that "
-              "partition by itself. Fill: each collection's inserts and flush for the rows added at that size."]
+              "partition by itself. Duplicates found: duplicate cases whose answer lists one of the tickets they "
+              "duplicate. Fill: each collection's inserts and flush for the rows added at that size. Peak RSS of "
+              f"the benchmark's process, where Milvus Lite runs: {last['peak_rss_mb']:,.0f} MB."]
     lines += difference_lines(results)
     lines.append(end)
     return "\n".join(lines) + "\n"

@@ -3,17 +3,24 @@ same, which rows an exact search returns, and a Lite file's size. Nothing here t
 
 from __future__ import annotations
 
-from bench.partition_key import compare_answers, folder_bytes, lookup_cases, nearest_ids
+from bench.partition_key import compare_answers, duplicates_found, folder_bytes, lookup_cases, nearest_ids
 
 
 def test_cases_mix_the_three_kinds_and_articles_get_the_template_organizations_in_turn():
-    queries = {"duplicates": [{"text": f"d{n}", "organization_id": 7} for n in range(3)],
+    queries = {"duplicates": [{"text": f"d{n}", "organization_id": 7, "acceptable_ticket_ids": [n]} for n in range(3)],
                "articles": [{"text": f"a{n}"} for n in range(3)],
                "novel": [{"text": "n0", "organization_id": 9}]}
     cases = lookup_cases(queries, 6, [100, 200])
     assert [c["kind"] for c in cases] == ["duplicate", "article", "novel", "duplicate", "article", "duplicate"]
     assert [c["org"] for c in cases] == [7, 100, 9, 7, 200, 7]
     assert [c["text"] for c in cases] == ["d0", "a0", "n0", "d1", "a1", "d2"]
+    assert [c["expected"] for c in cases] == [[0], None, None, [1], None, [2]]
+
+
+def test_a_duplicate_is_found_when_its_answer_lists_one_of_the_tickets_it_duplicates():
+    cases = [{"expected": [1, 2]}, {"expected": [3]}, {"expected": None}]
+    answers = [([9, 2], []), ([4], [3]), ([1], [])]
+    assert duplicates_found(cases, answers) == 1
 
 
 def test_cases_stop_when_every_pool_is_used():
