@@ -11,8 +11,9 @@ would need a server fill (bench/scale.py's) instead of the Lite files.
 * templates: one real sync (the connector's write command in a fresh process: bench/worker.py
   `connector`, as bench/scale.py runs it) of generated tickets of TEMPLATE_ORGS organizations and
   articles into a Lite file of its own, with hashed bag-of-words embeddings of --dimensions from
-  test_support/fake_openai.py (never a real API). This process opens that file only after the sync's
-  process has ended (Lite lets one process open a file), reads the stored rows and closes it.
+  test_support/fake_openai.py, served from this process (never a real API). This process opens that
+  file only after the sync's process has ended (Lite lets one process open a file), reads the stored
+  rows and closes it.
 * two collections, each in its own Lite file, created by the connector's code
   (MilvusStore.create_collection with partitioned True: organization_id is the partition key; and
   False: the control, otherwise the same typed, indexed columns and BM25 field), given the template
@@ -253,21 +254,25 @@ class LiteBench:
     """The fake embedding server, the template sync, and the lookups."""
 
     def __init__(self, args: argparse.Namespace, work: Path) -> None:
-        from bench.run import FakeOpenAI, Runner
+        from bench.run import Runner
+        from test_support.fake_openai import FakeOpenAIServer
         from test_support.zendesk_sample import configured_catalog
 
         self.args = args
         self.work = work
         self.dimensions = args.dimensions
-        self.fake = FakeOpenAI()
-        self.fake.control(set={"model_dimensions": {EMBEDDING_MODEL: self.dimensions}})
+        # in this process (a server process of its own was once gone mid-run): it embeds the template
+        # sync's records, then the cases before the clock starts and the article titles during the
+        # first warm-up lookup (every article is a candidate, and titles are kept per search object)
+        self.fake = FakeOpenAIServer(api_key=scale.BENCH_KEY, model_dimensions={EMBEDDING_MODEL: self.dimensions})
+        self.fake.start()
         self.runner = Runner(work, types.SimpleNamespace(pid=None))
         self.catalog = work / "catalog.json"
         self.catalog.write_text(json.dumps(configured_catalog("append_dedup")))
         self.templates = Templates(work)
 
     def close(self) -> None:
-        self.fake.close()
+        self.fake.stop()
 
     def connector_config(self, path: Path, create: bool) -> dict[str, Any]:
         return {"processing": {"chunk_size": 1000, "text_fields": scale.TEXT_FIELDS},
