@@ -77,6 +77,9 @@ DIMENSIONS = 1536
 TEXT_FIELDS = ["body", "title", "description", "subject"]
 BENCH_KEY = "sk-bench-0123456789"
 MIGRATE_MODULE = "destination_milvus_zendesk.migrate"
+QUIET_CORES = 0.2  # the server counts as idle below this CPU use (cores, over QUIET_WINDOW_S)
+QUIET_WINDOW_S = 10.0
+QUIET_WINDOWS = 2  # idle windows in a row
 SYNC_TARGET_RATIO = 1.25
 CREATED_LOOKUP_TARGET_MS = 25.0
 TARGET_SIZE = 300_000  # the size the targets are stated at
@@ -153,6 +156,11 @@ def judge(expected: dict[str, tuple[int, str | None]], rows: Iterable[dict[str, 
 
 def add_tallies(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
     return {key: a.get(key, 0) + b.get(key, 0) for key in set(a) | set(b)}
+
+
+def is_quiet(cores_by_window: Sequence[float], threshold: float = QUIET_CORES, needed: int = QUIET_WINDOWS) -> bool:
+    """Were the last `needed` windows of server CPU use (cores) all below `threshold`?"""
+    return len(cores_by_window) >= needed and all(c < threshold for c in cores_by_window[-needed:])
 
 
 def p90(samples: Sequence[float]) -> float:
@@ -482,6 +490,38 @@ class Bench:
         return {"seconds": time.perf_counter() - t0, "indexed_rows": described.get("indexed_rows"),
                 "total_rows": described.get("total_rows"), "complete": calm >= 2}
 
+    def server_cpu_s(self) -> float | None:
+        """CPU seconds the Milvus server process has used (None: not a local process we can see)."""
+        pid = self.runner.server.pid
+        if not pid:
+            return None
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def wait_quiet(self) -> dict[str, Any]:
+        """Wait (at most --quiet-wait seconds) until the server is idle: after a bulk fill it compacts
+        and indexes for minutes, on the same 2 cores the measured calls need. A collection that grew
+        over months is not in that state, so syncs and lookups are measured once it has passed, at
+        every size alike; the wait and the CPU use at its end are reported."""
+        t0 = time.perf_counter()
+        windows: list[float] = []
+        last = self.server_cpu_s()
+        if last is None:
+            return {"waited_s": 0.0, "server_cores": None, "quiet": None}
+        while not is_quiet(windows) and time.perf_counter() - t0 < self.args.quiet_wait:
+            time.sleep(QUIET_WINDOW_S)
+            now = self.server_cpu_s() or last
+            windows.append((now - last) / QUIET_WINDOW_S)
+            last = now
+        waited = time.perf_counter() - t0
+        quiet = is_quiet(windows)
+        log(f"server {'idle' if quiet else 'still busy'} after {waited:.0f} s ({windows[-1]:.2f} cores)")
+        return {"waited_s": waited, "server_cores": windows[-1], "quiet": quiet}
+
     def lookups(self, config: Path) -> dict[str, Any]:
         """The form's lookup (SupportSearch.lookup: default unsolved statuses, one organization) of
         generated cases, their embeddings computed first; median and p90 of the timed calls."""
@@ -534,6 +574,7 @@ class Bench:
         reported = _last_json_object(out.read_text(errors="replace"))
         try:
             settled = self.settle(target)
+            self.wait_quiet()
             copied = self.count(target)
             lookup = self.lookups(self.write_config(target, create=False))
             lookup["index"] = _coverage(settled)
@@ -586,6 +627,7 @@ def measure_shape(bench: Bench, collection: Collection, size: int) -> dict[str, 
     the syncs the same collection."""
     t0 = time.perf_counter()
     grown = collection.grow(size)
+    quiet = bench.wait_quiet()
     lookup = bench.lookups(collection.config_path)
     lookup["index"] = _coverage(grown["index"])
     lookup_rows = collection.expected_rows
@@ -596,7 +638,8 @@ def measure_shape(bench: Bench, collection: Collection, size: int) -> dict[str, 
     for sync in syncs:
         check = add_tallies(check, sync["check"])
     median_s = statistics.median(s["elapsed_s"] for s in syncs)
-    return {"rows": lookup_rows, "rows_after_syncs": collection.expected_rows, "fill": grown, "syncs": syncs,
+    return {"rows": lookup_rows, "rows_after_syncs": collection.expected_rows, "fill": grown, "quiet": quiet,
+            "syncs": syncs,
             "sync_median_s": median_s, "per_record_ms": median_s / syncs[0]["records"] * 1000,
             "peak_rss_mb": max(s["maxrss_mb"] for s in syncs), "lookup": lookup, "check": check,
             "wall_s": time.perf_counter() - t0}
@@ -721,10 +764,22 @@ def render(results: dict[str, Any], command: str) -> str:
               f"{results['settings']['state_every']} records, {results['settings']['syncs']} syncs per size; peak RSS "
               f"is the connector process's (ru_maxrss, imports included). Lookups: "
               f"{results['settings']['queries']} generated cases over {ORGS} organizations, after flush and index. "
-              f"{partition_keys(results)} "
+              f"{partition_keys(results)} {quiet_waits(results)}"
               "Time per size (both shapes, migrate included): " + ", ".join(
                   f"{int(s):,}: {e['wall_s'] / 60:.1f} min" for s, e in results["sizes"].items()) + ".", end]
     return "\n".join(lines) + "\n"
+
+
+def quiet_waits(results: dict[str, Any]) -> str:
+    """How long each measurement waited for the server to go idle after its fill (older runs: nothing)."""
+    waits = [(int(size), shape, entry[shape]["quiet"]) for size, entry in results["sizes"].items()
+             for shape in SHAPES if entry[shape].get("quiet", {}).get("server_cores") is not None]
+    if not waits:
+        return ""
+    said = ", ".join(f"{shape} {size:,} {q['waited_s']:.0f} s{'' if q['quiet'] else ' (still busy: ' + format(q['server_cores'], '.2f') + ' cores)'}"
+                     for size, shape, q in waits)
+    return (f"Lookups and syncs start once the server is idle after the fill (under {QUIET_CORES} cores over "
+            f"{QUIET_WINDOW_S:.0f} s, {QUIET_WINDOWS} windows in a row; waits: {said}). ")
 
 
 def partition_keys(results: dict[str, Any]) -> str:
@@ -759,6 +814,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--state-every", type=int, default=100, help="a STATE message every N records of a sync")
     parser.add_argument("--index-wait", type=float, default=1200.0, help="seconds to wait, at most, for the vector "
                         "index after each fill (a shared server builds every collection's indexes in one queue)")
+    parser.add_argument("--quiet-wait", type=float, default=900.0, help="seconds to wait, at most, for the server "
+                        "to go idle after each fill, before the lookups and syncs (0: measure at once)")
     parser.add_argument("--uri", default=os.environ.get("DMZ_MILVUS_URI", "http://127.0.0.1:19530"))
     parser.add_argument("--token", default=os.environ.get("DMZ_MILVUS_TOKEN", "root:Milvus"))
     parser.add_argument("--docs", action="store_true", help="write the figures to docs/benchmarks.md (scale section)")
@@ -775,7 +832,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def command_of(settings: dict[str, Any]) -> str:
     """The command line that reproduces a run, from its recorded settings."""
     words = ["python -m bench.scale", f"--sizes {','.join(map(str, settings['sizes']))}"]
-    for name, default in (("syncs", 3), ("queries", 50), ("state_every", 100), ("index_wait", 1200.0)):
+    for name, default in (("syncs", 3), ("queries", 50), ("state_every", 100), ("index_wait", 1200.0),
+                          ("quiet_wait", 900.0)):
         if settings.get(name, default) != default:
             words.append(f"--{name.replace('_', '-')} {settings[name]:g}")
     return " ".join(words)

@@ -9,7 +9,7 @@ from array import array
 
 import pytest
 
-from bench.scale import (FIRST_ORG_ID, ORGS, extrapolate, index_built, judge, linear_fit, org_of, p90, parse_sizes,
+from bench.scale import (FIRST_ORG_ID, ORGS, extrapolate, index_built, is_quiet, judge, linear_fit, org_of, p90, parse_sizes,
                          plan_sync, targets, template_of)
 
 
@@ -106,3 +106,10 @@ def test_the_index_counts_as_built_when_nothing_waits_or_it_covers_every_row():
     assert index_built({"pending_index_rows": 0, "indexed_rows": 0, "total_rows": 5000})
     assert index_built({"pending_index_rows": 1864, "indexed_rows": 101864, "total_rows": 100000})  # a compaction queued
     assert not index_built({"pending_index_rows": 5000, "indexed_rows": 0, "total_rows": 5000})
+
+
+def test_the_server_is_quiet_only_after_enough_idle_windows_in_a_row():
+    assert not is_quiet([], threshold=0.2, needed=2)
+    assert not is_quiet([0.1], threshold=0.2, needed=2)
+    assert not is_quiet([0.05, 0.9], threshold=0.2, needed=2)
+    assert is_quiet([1.5, 0.1, 0.05], threshold=0.2, needed=2)
