@@ -518,6 +518,8 @@ class Bench:
             windows.append((now - last) / QUIET_WINDOW_S)
             last = now
         waited = time.perf_counter() - t0
+        if not windows:  # --quiet-wait 0: measured at once
+            return {"waited_s": 0.0, "server_cores": None, "quiet": None}
         quiet = is_quiet(windows)
         log(f"server {'idle' if quiet else 'still busy'} after {waited:.0f} s ({windows[-1]:.2f} cores)")
         return {"waited_s": waited, "server_cores": windows[-1], "quiet": quiet}

@@ -10,6 +10,7 @@ SECTIONS = {  # name -> (start marker, end marker), in page order
     "cpu-notes": ("<!-- cpu-notes:start -->", "<!-- cpu-notes:end -->"),  # written by hand, kept
     "query-cli": ("<!-- query-cli:start -->", "<!-- query-cli:end -->"),
     "scale": ("<!-- scale:start -->", "<!-- scale:end -->"),  # bench/scale.py
+    "scale-notes": ("<!-- scale-notes:start -->", "<!-- scale-notes:end -->"),  # written by hand, kept
     "partition-key": ("<!-- partition-key:start -->", "<!-- partition-key:end -->"),  # bench/partition_key.py
 }
 
