@@ -17,6 +17,8 @@ size, smallest first, each shape in turn:
   `--queries` generated cases, embeddings computed before the clock starts, on the collection just
   grown, flushed and indexed: median and p90. A server builds the indexes of all its collections in
   one queue: the wait is bounded (--index-wait) and the index coverage is reported with the figures.
+  Then the bench waits (at most --quiet-wait) for the server to go idle: after a bulk fill it compacts
+  for minutes on the same cores, which a collection grown over months does not.
 * incremental sync: then `--syncs` runs of the connector's write command in a fresh process
   (bench/worker.py `connector`: `DestinationMilvusZendesk().run(["write", ...])`, what main.py runs,
   timed around that call), each of 1,000 records: 500 existing tickets with a new text and 500 new
