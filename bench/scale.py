@@ -494,15 +494,10 @@ class Bench:
 
     def server_cpu_s(self) -> float | None:
         """CPU seconds the Milvus server process has used (None: not a local process we can see)."""
+        from bench.worker import process_cpu_s
+
         pid = self.runner.server.pid
-        if not pid:
-            return None
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_s(pid) if pid else None
 
     def wait_quiet(self) -> dict[str, Any]:
         """Wait (at most --quiet-wait seconds) until the server is idle: after a bulk fill it compacts
@@ -512,15 +507,13 @@ class Bench:
         t0 = time.perf_counter()
         windows: list[float] = []
         last = self.server_cpu_s()
-        if last is None:
-            return {"waited_s": 0.0, "server_cores": None, "quiet": None}
-        while not is_quiet(windows) and time.perf_counter() - t0 < self.args.quiet_wait:
+        while last is not None and not is_quiet(windows) and time.perf_counter() - t0 < self.args.quiet_wait:
             time.sleep(QUIET_WINDOW_S)
             now = self.server_cpu_s() or last
             windows.append((now - last) / QUIET_WINDOW_S)
             last = now
         waited = time.perf_counter() - t0
-        if not windows:  # --quiet-wait 0: measured at once
+        if not windows:  # no server process to watch, or --quiet-wait 0: measured at once
             return {"waited_s": 0.0, "server_cores": None, "quiet": None}
         quiet = is_quiet(windows)
         log(f"server {'idle' if quiet else 'still busy'} after {waited:.0f} s ({windows[-1]:.2f} cores)")
@@ -780,7 +773,8 @@ def quiet_waits(results: dict[str, Any]) -> str:
              for shape in SHAPES if entry[shape].get("quiet", {}).get("server_cores") is not None]
     if not waits:
         return ""
-    said = ", ".join(f"{shape} {size:,} {q['waited_s']:.0f} s{'' if q['quiet'] else ' (still busy: ' + format(q['server_cores'], '.2f') + ' cores)'}"
+    said = ", ".join(f"{shape} {size:,} {q['waited_s']:.0f} s"
+                     + ("" if q["quiet"] else f" (still busy: {q['server_cores']:.2f} cores)")
                      for size, shape, q in waits)
     return (f"Lookups and syncs start once the server is idle after the fill (under {QUIET_CORES} cores over "
             f"{QUIET_WINDOW_S:.0f} s, {QUIET_WINDOWS} windows in a row; waits: {said}). ")

@@ -35,6 +35,16 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) another process has used, from /proc; None if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class CpuClock:
     """CPU seconds of this process and, if its pid is given (BENCH_SERVER_PID), of the Milvus server."""
 
@@ -44,14 +54,7 @@ class CpuClock:
 
     def _now(self) -> tuple[float, float]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        server = 0.0
-        if self.server_pid:
-            try:
-                with open(f"/proc/{self.server_pid}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-                server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            except (OSError, IndexError, ValueError):
-                server = 0.0
+        server = (process_cpu_s(self.server_pid) or 0.0) if self.server_pid else 0.0
         return usage.ru_utime + usage.ru_stime, server
 
     def report(self) -> dict[str, float]:

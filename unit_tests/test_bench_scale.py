@@ -9,8 +9,8 @@ from array import array
 
 import pytest
 
-from bench.scale import (FIRST_ORG_ID, ORGS, extrapolate, index_built, is_quiet, judge, linear_fit, org_of, p90, parse_sizes,
-                         plan_sync, targets, template_of)
+from bench.scale import (FIRST_ORG_ID, ORGS, extrapolate, index_built, is_quiet, judge, linear_fit, org_of, p90,
+                         parse_sizes, plan_sync, targets, template_of)
 
 
 def row(record, chunk, text="t"):

@@ -18,7 +18,6 @@ import io
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,9 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench import scale  # noqa: E402
 from bench.run import FakeOpenAI  # noqa: E402
+from bench.worker import process_cpu_s  # noqa: E402
 from destination_milvus_zendesk.destination import DestinationMilvusZendesk  # noqa: E402
 from destination_milvus_zendesk.milvus import errors as milvus_errors  # noqa: E402
 from destination_milvus_zendesk.milvus import rows as milvus_rows  # noqa: E402
+from test_support.milvus_server import pids_listening_on  # noqa: E402
 from test_support.zendesk_sample import dumps, generate_messages  # noqa: E402
 
 CHANGED_FROM = 40_000  # changed tickets are drawn from the first records (present from 50k rows up)
@@ -59,12 +60,9 @@ def sync_lines(seed: int) -> list[str]:
 
 
 def server_cpu_s() -> float:
-    pid = subprocess.run(["pgrep", "-f", "milvus run standalone"], capture_output=True, text=True).stdout.split()
-    if not pid:
-        return 0.0
-    with open(f"/proc/{pid[0]}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """The local Milvus server's CPU seconds (the process listening on 19530, as bench.scale finds it)."""
+    pids = pids_listening_on(19530)
+    return (process_cpu_s(pids[0]) or 0.0) if pids else 0.0
 
 
 def main(shape: str, seed: int, work: str) -> None:
@@ -89,7 +87,8 @@ def main(shape: str, seed: int, work: str) -> None:
     server0, t0, cpu0 = server_cpu_s(), time.perf_counter(), time.process_time()
     sys.stdout = out
     try:
-        DestinationMilvusZendesk().run(["write", "--config", str(cfg_path), "--catalog", str(Path(work, "catalog.json"))])
+        catalog = Path(work, "catalog.json")
+        DestinationMilvusZendesk().run(["write", "--config", str(cfg_path), "--catalog", str(catalog)])
     finally:
         sys.stdout = stdout
         fake.close()
