@@ -60,11 +60,11 @@ class MemoryStore:
     def write_timestamp(self) -> int:
         return self._timestamp
 
-    def stored_chunks(self, record_ids: list[str]) -> dict[tuple[str, str], list[float]]:
-        self.calls.append(("stored_chunks", list(record_ids)))
-        ids = set(record_ids)
-        return {(r[RECORD_ID], r[TEXT_HASH]): r[self.info.vector_field] for r in self.rows.values()
-                if r.get(RECORD_ID) in ids and r.get(TEXT_HASH)}
+    def chunks_by_key(self, keys: list[Any], guarantee_ts: int = 0,
+                      vectors: bool = True) -> dict[Any, tuple[str | None, list[float] | None]]:
+        self.calls.append(("chunks_by_key", list(keys), vectors))
+        return {k: (self.rows[k].get(TEXT_HASH), self.rows[k][self.info.vector_field]) if vectors else (None, None)
+                for k in keys if k in self.rows}
 
     def stored_rows(self, record_ids: list[str]) -> tuple[list[StoredRow], set[str]]:
         self.calls.append(("stored_rows", list(record_ids)))
@@ -87,6 +87,9 @@ class MemoryStore:
 
     def count(self) -> int:
         return len(self.rows)
+
+    def is_empty(self) -> bool:
+        return not self.rows
 
     def delete_records(self, record_ids: list[str], keep_write_id: str | None = None) -> None:
         self.calls.append(("delete_records", tuple(record_ids), keep_write_id))

@@ -43,8 +43,10 @@ class VectorStore(Protocol):
     def write_timestamp(self) -> int:
         """A timestamp covering this client's writes so far, for `existing_keys`; 0 if unknown."""
 
-    def stored_chunks(self, record_ids: list[str]) -> dict[tuple[str, str], list[float]]:
-        """(record id, text hash) -> stored vector."""
+    def chunks_by_key(self, keys: list[Any], guarantee_ts: int = 0,
+                      vectors: bool = True) -> dict[Any, tuple[str | None, list[float] | None]]:
+        """key -> (text hash, stored vector; None when `vectors` is False) of the stored rows among
+        `keys`, seeing every write up to `guarantee_ts` (0: a strong read)."""
 
     def stored_rows(self, record_ids: list[str]) -> tuple[list[StoredRow], set[str]]:
         """(every stored row of these records, the records whose rows could not all be listed), from a
@@ -60,8 +62,8 @@ class VectorStore(Protocol):
     def has_tagged_rows(self, stream: str, tag: str) -> bool:
         """Does any row of `stream` carry `tag` (strong read)?"""
 
-    def count(self) -> int:
-        """Rows in the collection."""
+    def is_empty(self) -> bool:
+        """Whether the collection has no row at all (a strong read)."""
 
     def delete_records(self, record_ids: list[str], keep_write_id: str | None = None) -> None:
         """Remove these records' rows, except those written under `keep_write_id`."""

@@ -154,6 +154,27 @@ def test_session_timestamp_adapter_tracks_this_clients_writes(backend, collectio
         store.close()
 
 
+def test_keyed_probe_reads_hashes_and_vectors_by_key_and_emptiness_without_a_count(backend, collection_name):
+    """chunks_by_key: the stored keys among those asked, with text hash and vector (or the keys
+    alone), at a session timestamp or strongly; is_empty is a one-row read that sees the last write."""
+    store = _store(backend, collection_name, create_collection=True)
+    try:
+        store.create_collection(4)
+        assert store.is_empty()
+        rows = [{"id": f"a#{i}", "vector": [0.1 * i, 0.2, 0.3, 0.4], "text": "t", "_ab_stream": "s",
+                 "_ab_record_id": "a", "_ab_hash": f"h{i}", "status": "", "organization_id": 1} for i in range(3)]
+        store.write(rows)
+        assert not store.is_empty()
+        found = store.chunks_by_key(["a#0", "a#2", "a#3", "b#0"], store.write_timestamp())
+        assert sorted(found) == ["a#0", "a#2"]
+        digest, vector = found["a#2"]
+        assert digest == "h2" and vector == pytest.approx([0.2, 0.2, 0.3, 0.4])
+        assert store.chunks_by_key(["a#1", "c#0"], vectors=False) == {"a#1": (None, None)}
+    finally:
+        store.client.drop_collection(collection_name)
+        store.close()
+
+
 def test_rows_of_a_tutorial_collection_are_listed_by_record_and_removed_by_key(backend, collection_name, monkeypatch):
     """stored_rows lists every row of the records, also when an answer would fill Milvus's result window
     (the part is split); vectors_by_key and delete_keys work by the auto-id keys write returned."""

@@ -43,7 +43,7 @@ def by_record(store):
 def test_first_sync_into_an_empty_collection_probes_and_deletes_nothing():
     store = keyed_store()
     run(store, *[rec(i) for i in range(20)], rec(20, LONG))
-    assert store.called("existing_keys") == [] and deletes(store) == [] and store.called("stored_chunks") == []
+    assert store.called("existing_keys") == [] and deletes(store) == [] and store.called("chunks_by_key") == []
     assert len(by_record(store)) == 21 and len(by_record(store)["tickets_20"]) > 1
 
 
@@ -51,8 +51,12 @@ def test_resync_deletes_only_records_that_shrank_and_reuses_vectors():
     store = keyed_store()
     run(store, rec(1, LONG), rec(2, LONG), rec(3))
     before = {k: list(r["vector"]) for k, r in store.rows.items()}
+    old_chunks_of_1 = len(by_record(store)["tickets_1"])
     writer = run(store, rec(1, "now short"), rec(2, LONG, status="solved"), rec(3, status="open"))
-    assert deletes(store) == [("tickets_1",)]
+    assert deletes(store) == []  # the shrunk record's extra rows go by key, no filter delete
+    assert store.called("delete_keys") == [([f"tickets_1#{i}" for i in range(1, old_chunks_of_1)],)]
+    # one read by key served the probe and the reuse; the rows past tickets_1's new end, a second
+    assert len(store.called("chunks_by_key")) == 1 and len(store.called("existing_keys")) == 1
     assert by_record(store) == {"tickets_1": [0], "tickets_2": sorted(by_record(store)["tickets_2"]), "tickets_3": [0]}
     assert writer.stats.reused == len(by_record(store)["tickets_2"]) + 1  # unchanged texts kept their vectors
     assert all(list(store.rows[k]["vector"]) == before[k] for k in store.rows if k.startswith("tickets_2#"))
@@ -62,6 +66,27 @@ def test_a_record_shrinking_within_one_sync_is_cleaned():
     store = keyed_store()
     run(store, rec(1, LONG), *[rec(i) for i in range(100, 130)], rec(1, "short again"), write_batch_rows=10)
     assert by_record(store)["tickets_1"] == [0]
+
+
+def test_a_record_shrinking_by_more_than_the_keys_read_is_removed_by_filter(monkeypatch):
+    from destination_milvus_zendesk.writer import prepare
+
+    store = keyed_store()
+    run(store, rec(1, LONG), rec(2, LONG))
+    grown = len(by_record(store)["tickets_1"])
+    assert grown > 3
+    monkeypatch.setattr(prepare, "SHRUNK_KEYS_READ", 2)  # tickets_1 goes on past chunk 2: unbounded
+    run(store, rec(1, "short"), rec(2, LONG[: len(LONG) * (grown - 1) // grown]))
+    assert by_record(store)["tickets_1"] == [0] and deletes(store) == [("tickets_1",)]
+    assert len(by_record(store)["tickets_2"]) < grown  # tickets_2 shrank by one: by key
+    assert any(all(k.startswith("tickets_2#") for k in keys) for (keys,) in store.called("delete_keys"))
+
+
+def test_no_reuse_reads_keys_without_vectors():
+    store = keyed_store()
+    run(store, rec(1, LONG))
+    writer = run(store, rec(1, LONG), reuse_embeddings=False)
+    assert [vectors for _keys, vectors in store.called("chunks_by_key")] == [False] and writer.stats.reused == 0
 
 
 def test_typed_filter_columns_take_the_record_values_or_sentinels():

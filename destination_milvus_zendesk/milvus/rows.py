@@ -1,6 +1,6 @@
 """The row side of the store: writes in bounded requests, deletes by record, tag and write id, point
-reads by key, counts, and the searches (dense, BM25, hybrid). It needs a connected client and a
-described collection, nothing of how either came to be."""
+reads by key, counts and whole-collection reads. It needs a connected client and a described
+collection, nothing of how either came to be. The searches are search.py's."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Any, Iterator
 
 import numpy as np
 import orjson
-from pymilvus import AnnSearchRequest, MilvusClient, RRFRanker, WeightedRanker
+from pymilvus import MilvusClient
 
-from ..errors import ConfigError
 from ..schema import GENERATION, RECORD_ID, TEXT_HASH, WRITE_ID, CollectionInfo, row_key
 from ..store import StoredRow
 from . import filters
@@ -131,14 +130,23 @@ class MilvusRows:
         for session consistency; 0 if unknown (readers then fall back to a strong read)."""
         return self.connection.write_timestamp(self.name)
 
-    def stored_chunks(self, record_ids: list[str]) -> dict[tuple[str, str], list[float]]:
-        """(record id, text hash) -> stored vector, for reusing embeddings of unchanged chunks."""
-        vector_field = self.connection.cfg.vector_field
-        out: dict[tuple[str, str], list[float]] = {}
-        for ids in filters.batches(sorted(set(record_ids))):
-            for row in self.query(filters.records(ids), [RECORD_ID, TEXT_HASH, vector_field]):
-                if row.get(TEXT_HASH):
-                    out[(row[RECORD_ID], row[TEXT_HASH])] = [float(x) for x in row[vector_field]]
+    def chunks_by_key(self, keys: list[Any], guarantee_ts: int = 0,
+                      vectors: bool = True) -> dict[Any, tuple[str | None, list[float] | None]]:
+        """key -> (text hash, vector) of the stored rows among `keys`: the keyed probe, which also
+        answers which keys exist, so a batch needs one read by key for both (`existing_keys`'
+        consistency). `vectors=False` reads the keys alone, (None, None) each: nothing would be reused."""
+        client, info = self.client, self.info
+        pk, vector_field = info.pk_field, info.vector_field
+        fields = [pk, TEXT_HASH, vector_field] if vectors else [pk]
+        consistency: dict[str, Any] = ({"consistency_level": "Customized", "guarantee_timestamp": guarantee_ts}
+                                       if guarantee_ts else {"consistency_level": "Strong"})
+        out: dict[Any, tuple[str | None, list[float] | None]] = {}
+        for part in filters.batches(list(dict.fromkeys(keys))):
+            rows = call(lambda p=part: client.query(self.name, filter=filters.in_filter(pk, p), output_fields=fields,
+                                                    timeout=self.timeout * 3, **consistency), "reading stored chunks")
+            for row in rows:
+                vector = [float(x) for x in row[vector_field]] if vectors else None
+                out[row[pk]] = (row.get(TEXT_HASH), vector)
         return out
 
     # --- rows found by filter, removed by key (collections not keyed by record) ---------------
@@ -190,6 +198,10 @@ class MilvusRows:
     def count(self, expr: str = "") -> int:
         return self._count(expr, {"consistency_level": "Strong"})
 
+    def is_empty(self) -> bool:
+        """No row at all (strong): one row read, where a count(*) grows with the collection."""
+        return not self._any_row("", self.info.pk_field, {"consistency_level": "Strong"}, self.timeout * 3)
+
     def _count(self, expr: str, consistency: dict[str, Any]) -> int:
         client = self.client
         rows = call(lambda: client.query(self.name, filter=expr, output_fields=["count(*)"], timeout=self.timeout * 3,
@@ -231,54 +243,6 @@ class MilvusRows:
         client = self.client
         return bool(call(lambda: client.query(self.name, filter=expr, output_fields=[pk], limit=1, timeout=timeout,
                                               **consistency), "querying rows"))
-
-    # --- searches -----------------------------------------------------------------------------
-
-    def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
-               consistency_level: str = "Strong") -> list[dict[str, Any]]:
-        """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
-        client, info = self.client, self.info
-        return call(lambda: client.search(
-            self.name, data=[vector], anns_field=info.vector_field, filter=filter_expr, limit=limit,
-            output_fields=output_fields, consistency_level=consistency_level, timeout=self.timeout)[0], "searching")
-
-    def hybrid_search(self, vector: Any, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
-                      fusion: tuple[str, Any], consistency_level: str = "Strong") -> list[dict[str, Any]]:
-        """Nearest rows by the vector and by BM25 on `text`, both among rows matching `filter_expr`,
-        fused by Milvus: `fusion` ("weighted", (w_dense, w_bm25)) with normalized scores, or ("rrf", k).
-        [{distance: fused score (higher is closer), entity, id}]."""
-        client = self.client
-        requests, ranker = _hybrid_request(self.info, vector, text, filter_expr, limit, fusion)
-        return call(lambda: client.hybrid_search(
-            self.name, requests, ranker, limit=limit, output_fields=output_fields,
-            consistency_level=consistency_level, timeout=self.timeout)[0], "searching (hybrid)")
-
-    def text_search(self, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
-                    consistency_level: str = "Strong") -> list[dict[str, Any]]:
-        """Rows by BM25 on `text` alone (collections with a BM25 field), best first:
-        [{distance: BM25 score (>= 0, higher is closer), entity, id}]. Milvus Lite 3.2 reports the score
-        negated (ordered as a distance); a BM25 score is never negative, so its magnitude is the score."""
-        client, info = self.client, self.info
-        if info.bm25_field is None:
-            raise ConfigError(f"Collection '{self.name}' has no BM25 full-text field: only dense search works.")
-        rows = call(lambda: client.search(
-            self.name, data=[text], anns_field=info.bm25_field, search_params={"metric_type": "BM25"},
-            filter=filter_expr, limit=limit, output_fields=output_fields, consistency_level=consistency_level,
-            timeout=self.timeout)[0], "searching (BM25)")
-        hits = [{**dict(row), "distance": abs(float(row["distance"]))} for row in rows]
-        return sorted(hits, key=lambda row: -row["distance"])
-
-
-def _hybrid_request(info: CollectionInfo, vector: Any, text: str, filter_expr: str, limit: int,
-                    fusion: tuple[str, Any]) -> tuple[list[AnnSearchRequest], Any]:
-    """The two searches of a hybrid search (dense, BM25 on the raw text) and the ranker that fuses them."""
-    if info.bm25_field is None:
-        raise ConfigError(f"Collection '{info.name}' has no BM25 full-text field: only dense search works.")
-    requests = [AnnSearchRequest([vector], info.vector_field, {"metric_type": info.metric or "L2"}, limit,
-                                 expr=filter_expr),
-                AnnSearchRequest([text], info.bm25_field, {"metric_type": "BM25"}, limit, expr=filter_expr)]
-    kind, param = fusion
-    return requests, RRFRanker(int(param)) if kind == "rrf" else WeightedRanker(*param, norm_score=True)
 
 
 def _row_bytes(row: dict[str, Any]) -> int:

@@ -1,7 +1,7 @@
 """`MilvusStore`: the one object the commands, the writer (as a `VectorStore`) and the support
-lookups use. It holds the three parts and forwards to them, so each can change on its own: the
-connection (how the client is opened), the collection (its shape and lifecycle) and the rows (what
-is written, deleted, read and searched)."""
+lookups use. It holds the parts and forwards to them, so each can change on its own: the
+connection (how the client is opened), the collection (its shape and lifecycle), the rows (what is
+written, deleted and read) and the searches."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .collection import CollectionManager
 from .connection import MilvusConnection
 from .errors import call
 from .rows import MilvusRows
+from .search import MilvusSearch
 
 
 class MilvusStore:
@@ -27,6 +28,7 @@ class MilvusStore:
         self.rows = MilvusRows(self.connection, self.collection_manager, write_batch_rows=write_batch_rows,
                                write_batch_bytes=write_batch_bytes if not cfg.is_lite else min(write_batch_bytes,
                                                                                                 8 << 20))
+        self.searches = MilvusSearch(self.connection, self.collection_manager)
 
     @property
     def client(self) -> MilvusClient | None:
@@ -111,8 +113,9 @@ class MilvusStore:
     def write_timestamp(self) -> int:
         return self.rows.write_timestamp()
 
-    def stored_chunks(self, record_ids: list[str]) -> dict[tuple[str, str], list[float]]:
-        return self.rows.stored_chunks(record_ids)
+    def chunks_by_key(self, keys: list[Any], guarantee_ts: int = 0,
+                      vectors: bool = True) -> dict[Any, tuple[str | None, list[float] | None]]:
+        return self.rows.chunks_by_key(keys, guarantee_ts, vectors)
 
     def stored_rows(self, record_ids: list[str]) -> tuple[list[StoredRow], set[str]]:
         return self.rows.stored_rows(record_ids)
@@ -129,6 +132,9 @@ class MilvusStore:
     def count(self, expr: str = "") -> int:
         return self.rows.count(expr)
 
+    def is_empty(self) -> bool:
+        return self.rows.is_empty()
+
     def has_rows(self, expr: str) -> bool:
         return self.rows.has_rows(expr)
 
@@ -140,16 +146,16 @@ class MilvusStore:
 
     def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
                consistency_level: str = "Strong") -> list[dict[str, Any]]:
-        return self.rows.search(vector, filter_expr=filter_expr, limit=limit, output_fields=output_fields,
+        return self.searches.search(vector, filter_expr=filter_expr, limit=limit, output_fields=output_fields,
                                 consistency_level=consistency_level)
 
     def hybrid_search(self, vector: Any, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
                       fusion: tuple[str, Any], consistency_level: str = "Strong") -> list[dict[str, Any]]:
-        return self.rows.hybrid_search(vector, text, filter_expr=filter_expr, limit=limit,
+        return self.searches.hybrid_search(vector, text, filter_expr=filter_expr, limit=limit,
                                        output_fields=output_fields, fusion=fusion,
                                        consistency_level=consistency_level)
 
     def text_search(self, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
                     consistency_level: str = "Strong") -> list[dict[str, Any]]:
-        return self.rows.text_search(text, filter_expr=filter_expr, limit=limit, output_fields=output_fields,
+        return self.searches.text_search(text, filter_expr=filter_expr, limit=limit, output_fields=output_fields,
                                      consistency_level=consistency_level)

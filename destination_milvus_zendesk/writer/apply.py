@@ -116,15 +116,22 @@ class OrderedApply:
         if prepared.stored is not None:
             self._remove_listed(batch, prepared, written)
         else:
-            self._remove_by_filter(batch, prepared)
+            self._remove_past_chunks(batch, prepared, written)
         if prepared.deleted_ids:
             self.report.stats.add(deleted_records=len(prepared.deleted_ids))
         return written
 
-    def _remove_by_filter(self, batch: Batch, prepared: Prepared) -> None:
+    def _remove_past_chunks(self, batch: Batch, prepared: Prepared, written: dict[str, list[Any]]) -> None:
+        """Keyed collections: the rows past a record's new chunks. Dedup removes the ones the probe
+        listed (`Prepared.beyond`) and those batches applied since wrote, by key; a record whose rows
+        went on past the keys read, or a batch no longer remembered, is removed by filter (as are
+        tag-scoped overwrites and deletions)."""
+        own = {key for keys in written.values() for key in keys}
         for tag, ids in prepared.dedup_ids.items():
             ids = self.applied.records_to_clean([r for r in ids if r not in prepared.absent_ids],
                                                 prepared.chunk_counts, prepared.shrunk_ids, prepared.probed_after_seq)
+            if ids and not tag and prepared.shrunk_ids is not None:
+                ids = self._remove_by_key(ids, prepared, own)
             if not ids:
                 continue
             if tag:
@@ -133,6 +140,17 @@ class OrderedApply:
                 self.store.delete_records(ids, keep_write_id=batch.write_id)
         if prepared.deleted_ids:
             self.store.delete_records(prepared.deleted_ids)
+
+    def _remove_by_key(self, ids: list[str], prepared: Prepared, own: set[Any]) -> list[str]:
+        """Deletes by key what is known of these records' extra rows; returns the records left to a filter."""
+        since = self.applied.keys_written_after(prepared.probed_after_seq)
+        if since is None:
+            return ids
+        doomed = [key for record_id in ids if record_id not in prepared.unbounded
+                  for key in [*prepared.beyond.get(record_id, ()), *since.get(record_id, ())] if key not in own]
+        if doomed:
+            self.store.delete_keys(list(dict.fromkeys(doomed)))
+        return [record_id for record_id in ids if record_id in prepared.unbounded]
 
     def _remove_listed(self, batch: Batch, prepared: Prepared, written: dict[str, list[Any]]) -> None:
         """Collections not keyed by record: delete by key the rows the group's read listed, and those

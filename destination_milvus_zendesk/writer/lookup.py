@@ -93,7 +93,7 @@ class Absence:
 
 def _is_empty(store: VectorStore) -> bool:
     try:
-        return store.count() == 0
+        return store.is_empty()
     except Exception:  # noqa: BLE001 - only an optimisation: look every record up
         return False
 

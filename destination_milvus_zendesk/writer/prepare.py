@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from ..schema import CollectionInfo
 
 ROW_OVERHEAD_BYTES = 512  # bookkeeping fields, keys, framing of a row in a write request
+# keys read past a shrunk record's new last chunk: its extra rows go by key when they end within
+# them (a record rarely shrinks by more), by a filter delete when they do not
+SHRUNK_KEYS_READ = 32
 
 Chunks = list[tuple[str, int]]  # (text, tokens) of a document's chunks
 
@@ -43,6 +46,10 @@ class Prepared:
     # probed, treat every record as having rows to remove), and the last batch applied before the probe
     shrunk_ids: set[str] | None = None
     probed_after_seq: int = 0
+    # keyed collections: the keys of shrunk records' stored rows past their new chunks, and the
+    # records whose rows may go on past the keys read (removed by filter)
+    beyond: dict[str, list[Any]] = field(default_factory=dict)
+    unbounded: set[str] = field(default_factory=set)
     sizes: list[int] = field(default_factory=list)  # approximate bytes of each row, for write requests
     # records with no stored row before this batch (lookup.Absence): nothing to look up, nothing to clean
     absent_ids: set[str] = field(default_factory=set)
@@ -52,6 +59,15 @@ class Prepared:
     @property
     def records(self) -> set[str]:
         return set(self.chunk_counts).union(self.deleted_ids)
+
+
+@dataclass
+class _Probe:
+    """What a keyed batch's read by key found (`Preparer._probe_stored_rows`)."""
+    shrunk: set[str] | None  # records whose chunk n is stored; None: not probed (collection not keyed)
+    reuse: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # (record, text hash) -> vector
+    beyond: dict[str, list[Any]] = field(default_factory=dict)
+    unbounded: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -94,10 +110,10 @@ class Preparer:
             prepared = Prepared([], {}, [], absent_ids=absent, stored=stored)
             reuse = self._listed_vectors(items, stored, absent)
         else:
-            first_stored, shrunk_ids = self._probe_stored_rows(items, visible_ts, absent)
-            reuse = self._stored_vectors(items, first_stored, absent)
-            prepared = Prepared([], {}, [], shrunk_ids=shrunk_ids, probed_after_seq=probed_after_seq,
-                                absent_ids=absent)
+            probe = self._probe_stored_rows(items, visible_ts, absent)
+            reuse = probe.reuse
+            prepared = Prepared([], {}, [], shrunk_ids=probe.shrunk, probed_after_seq=probed_after_seq,
+                                absent_ids=absent, beyond=probe.beyond, unbounded=probe.unbounded)
         pending = _Pending(prepared.rows, prepared.sizes)
         for doc, chunks in items:
             if doc.record_id is not None and doc.deleted:
@@ -146,44 +162,72 @@ class Preparer:
                 pending.to_embed.append((len(pending.rows), text))
             pending.rows.append(row)
 
-    def _probe_stored_rows(self, items: list[tuple[Document, Chunks]], visible_ts: int,
-                           absent: set[str]) -> tuple[set[str] | None, set[str] | None]:
+    def _probe_stored_rows(self, items: list[tuple[Document, Chunks]], visible_ts: int, absent: set[str]) -> _Probe:
         """On keyed collections, one read by primary key per batch answers, per record with n chunks now:
-        is chunk 0 stored (anything to reuse?) and is chunk n stored (rows to remove after the upsert?).
+        which of chunks 0..n-1 are stored, with their text hashes and vectors (reused where a new
+        chunk's text is unchanged; only chunk 0 when nothing would be reused), and is chunk n stored
+        (rows to remove after the upsert)?
 
         A record's rows are chunks 0..m-1 (written in order, removed together), so chunk n exists
-        exactly when the stored version had more chunks than the new one. A first sync, or a record
-        that did not shrink, then costs no filter query and no delete. Returns (None, None) when the
-        collection is not keyed: every record is then looked up and cleaned by filter.
+        exactly when the stored version had more chunks than the new one. Those records get a second
+        read of the keys after n, so their extra rows go by key. A first sync, or a record that did
+        not shrink, then costs no filter query and no delete. Not keyed: every record is looked up
+        and cleaned by filter (`shrunk` None).
         """
         if not self.keyed:
-            return None, None
-        keys: dict[Any, tuple[str, bool]] = {}
+            return _Probe(shrunk=None)
+        keys, reusable = self._probe_keys(items, absent)
+        probe = _Probe(shrunk=set())
+        if not keys:
+            return probe
+        for key, (digest, vector) in self.store.chunks_by_key(list(keys), visible_ts, bool(reusable)).items():
+            record_id, _index, is_chunk_n = keys[key]
+            if is_chunk_n:
+                probe.shrunk.add(record_id)
+                probe.beyond[record_id] = [key]
+            if record_id in reusable and vector is not None and digest:
+                probe.reuse[(record_id, digest)] = vector
+        self._read_past_shrunk(probe, {record_id: index for record_id, index, is_n in keys.values() if is_n},
+                               visible_ts)
+        return probe
+
+    def _probe_keys(self, items: list[tuple[Document, Chunks]],
+                    absent: set[str]) -> tuple[dict[Any, tuple[str, int, bool]], set[str]]:
+        """(key -> (record, chunk index, is chunk n), the records whose stored vectors may be reused)."""
+        reusing = self.config.reuse_embeddings and self.embedder.reuses_stored_vectors
+        keys: dict[Any, tuple[str, int, bool]] = {}
+        reusable: set[str] = set()
         for doc, chunks in items:
             if (doc.record_id is None or doc.deleted or doc.record_id in absent
                     or not self.plans[doc.stream].keyed_by_record):
                 continue
-            keys[self.store.primary_key(doc.record_id, 0)] = (doc.record_id, False)
-            keys[self.store.primary_key(doc.record_id, len(chunks))] = (doc.record_id, True)  # may equal chunk 0
-        first_stored: set[str] = set()
-        shrunk: set[str] = set()
-        for key in (self.store.existing_keys(list(keys), visible_ts) if keys else ()):
-            record_id, beyond = keys[key]
-            (shrunk if beyond else first_stored).add(record_id)
-        return first_stored, shrunk
+            if reusing and self._reusable(doc, chunks, absent):
+                reusable.add(doc.record_id)
+            for index in range(len(chunks) if doc.record_id in reusable else 1):
+                keys[self.store.primary_key(doc.record_id, index)] = (doc.record_id, index, False)
+            keys[self.store.primary_key(doc.record_id, len(chunks))] = (doc.record_id, len(chunks), True)  # may be chunk 0
+        return keys, reusable
+
+    def _read_past_shrunk(self, probe: _Probe, new_counts: dict[str, int], visible_ts: int) -> None:
+        """The keys of shrunk records' rows after chunk n, up to SHRUNK_KEYS_READ of them."""
+        after: dict[Any, tuple[str, int]] = {}
+        for record_id in probe.shrunk:
+            for index in range(new_counts[record_id] + 1, new_counts[record_id] + SHRUNK_KEYS_READ):
+                after[self.store.primary_key(record_id, index)] = (record_id, index)
+        if not after:
+            return
+        found = self.store.existing_keys(list(after), visible_ts)
+        for key, (record_id, index) in after.items():
+            if key not in found:
+                continue
+            probe.beyond[record_id].append(key)
+            if index == new_counts[record_id] + SHRUNK_KEYS_READ - 1:
+                probe.unbounded.add(record_id)
 
     def _reusable(self, doc: Document, chunks: Chunks, absent: set[str]) -> bool:
         """May the record's new chunks take stored vectors (append_dedup: the stored rows are its own)?"""
         return (doc.record_id is not None and bool(chunks) and doc.record_id not in absent
                 and self.plans[doc.stream].mode == DestinationSyncMode.append_dedup)
-
-    def _stored_vectors(self, items: list[tuple[Document, Chunks]], first_stored: set[str] | None,
-                        absent: set[str]) -> dict[tuple[str, str], list[float]]:
-        if not self.config.reuse_embeddings or not self.embedder.reuses_stored_vectors:
-            return {}
-        ids = [doc.record_id for doc, chunks in items if self._reusable(doc, chunks, absent)
-               and (first_stored is None or doc.record_id in first_stored)]
-        return self.store.stored_chunks(ids) if ids else {}
 
     def _listed_vectors(self, items: list[tuple[Document, Chunks]], stored: StoredRows,
                         absent: set[str]) -> dict[tuple[str, str], list[float]]:
