@@ -164,7 +164,7 @@ def test_kill9_and_resume_on_the_server(milvus_server, server_token, tmp_path, c
 
     backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
     try:
-        assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=1300, n_articles=40, kills=11,
+        assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=2000, n_articles=40, kills=11,
                                 seed=20240501) >= 11
     finally:
         with backend.connect() as client:
@@ -193,7 +193,7 @@ def test_kill9_and_resume_on_milvus_lite(tmp_path, collection_name):
     from .helpers import Backend
 
     backend = Backend("lite", str(tmp_path / "milvus.db"), {"mode": "no_auth"}, None)
-    assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=1000, n_articles=30, kills=10,
+    assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=1600, n_articles=30, kills=10,
                             seed=20240502) >= 10
 
 
