@@ -5,34 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymilvus import AnnSearchRequest, MilvusClient, RRFRanker, WeightedRanker
+from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
 
 from ..errors import ConfigError
 from ..schema import CollectionInfo
 from .collection import CollectionManager
-from .connection import MilvusConnection
 from .errors import call
 
 
 class MilvusSearch:
-    def __init__(self, connection: MilvusConnection, collection: CollectionManager) -> None:
-        self.connection = connection
+    """Searches of one described collection, over the collection manager's client."""
+
+    def __init__(self, collection: CollectionManager) -> None:
         self.collection = collection
         self.name = collection.name
-        self.timeout = connection.cfg.timeout_seconds
-
-    @property
-    def client(self) -> MilvusClient:
-        return self.connection.connected()
-
-    @property
-    def info(self) -> CollectionInfo:
-        return self.collection.described()
+        self.timeout = collection.cfg.timeout_seconds
 
     def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
                consistency_level: str = "Strong") -> list[dict[str, Any]]:
         """Nearest rows to one vector among those matching `filter_expr`: [{distance, entity, id}]."""
-        client, info = self.client, self.info
+        client, info = self.collection.client, self.collection.described()
         return call(lambda: client.search(
             self.name, data=[vector], anns_field=info.vector_field, filter=filter_expr, limit=limit,
             output_fields=output_fields, consistency_level=consistency_level, timeout=self.timeout)[0], "searching")
@@ -42,8 +34,8 @@ class MilvusSearch:
         """Nearest rows by the vector and by BM25 on `text`, both among rows matching `filter_expr`,
         fused by Milvus: `fusion` ("weighted", (w_dense, w_bm25)) with normalized scores, or ("rrf", k).
         [{distance: fused score (higher is closer), entity, id}]."""
-        client = self.client
-        requests, ranker = _hybrid_request(self.info, vector, text, filter_expr, limit, fusion)
+        client = self.collection.client
+        requests, ranker = _hybrid_request(self.collection.described(), vector, text, filter_expr, limit, fusion)
         return call(lambda: client.hybrid_search(
             self.name, requests, ranker, limit=limit, output_fields=output_fields,
             consistency_level=consistency_level, timeout=self.timeout)[0], "searching (hybrid)")
@@ -53,7 +45,7 @@ class MilvusSearch:
         """Rows by BM25 on `text` alone (collections with a BM25 field), best first:
         [{distance: BM25 score (>= 0, higher is closer), entity, id}]. Milvus Lite 3.2 reports the score
         negated (ordered as a distance); a BM25 score is never negative, so its magnitude is the score."""
-        client, info = self.client, self.info
+        client, info = self.collection.client, self.collection.described()
         if info.bm25_field is None:
             raise ConfigError(f"Collection '{self.name}' has no BM25 full-text field: only dense search works.")
         rows = call(lambda: client.search(

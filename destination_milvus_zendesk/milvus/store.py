@@ -28,7 +28,7 @@ class MilvusStore:
         self.rows = MilvusRows(self.connection, self.collection_manager, write_batch_rows=write_batch_rows,
                                write_batch_bytes=write_batch_bytes if not cfg.is_lite else min(write_batch_bytes,
                                                                                                 8 << 20))
-        self.searches = MilvusSearch(self.connection, self.collection_manager)
+        self.searches = MilvusSearch(self.collection_manager)
 
     @property
     def client(self) -> MilvusClient | None:
