@@ -113,17 +113,17 @@ class MilvusRows:
         `guarantee_ts` (a `write_timestamp()`): see every write up to it, instead of a strong read,
         which on a busy 2.3 server waits 0.2-0.7 s for the newest timestamp to become readable.
         """
+        pk = self.info.pk_field
+        return {row[pk] for row in self._by_key(keys, [pk], _as_of(guarantee_ts), "looking up stored rows")}
+
+    def _by_key(self, keys: list[Any], fields: list[str], consistency: dict[str, Any], what: str) -> Iterator[dict]:
+        """The stored rows among `keys`, `fields` of each, read by primary key in bounded parts: the same
+        `pk in [...]` read MilvusClient.get sends, but with escaped literals (get quotes VARCHAR keys as
+        '...' without escaping, so a key with ' or \\ breaks the filter)."""
         client, pk = self.client, self.info.pk_field
-        consistency: dict[str, Any] = ({"consistency_level": "Customized", "guarantee_timestamp": guarantee_ts}
-                                       if guarantee_ts else {"consistency_level": "Strong"})
-        found: set[Any] = set()
         for part in filters.batches(list(dict.fromkeys(keys))):
-            # the same `pk in [...]` read MilvusClient.get sends, but with escaped literals: get quotes
-            # VARCHAR keys as '...' without escaping, so a key with ' or \\ breaks the filter
-            rows = call(lambda p=part: client.query(self.name, filter=filters.in_filter(pk, p), output_fields=[pk],
-                                                    timeout=self.timeout * 3, **consistency), "looking up stored rows")
-            found.update(row[pk] for row in rows)
-        return found
+            yield from call(lambda p=part: client.query(self.name, filter=filters.in_filter(pk, p), output_fields=fields,
+                                                        timeout=self.timeout * 3, **consistency), what)
 
     def write_timestamp(self) -> int:
         """The newest (hybrid) timestamp of this client's writes to the collection, as pymilvus tracks it
@@ -135,19 +135,10 @@ class MilvusRows:
         """key -> (text hash, vector) of the stored rows among `keys`: the keyed probe, which also
         answers which keys exist, so a batch needs one read by key for both (`existing_keys`'
         consistency). `vectors=False` reads the keys alone, (None, None) each: nothing would be reused."""
-        client, info = self.client, self.info
-        pk, vector_field = info.pk_field, info.vector_field
+        pk, vector_field = self.info.pk_field, self.info.vector_field
         fields = [pk, TEXT_HASH, vector_field] if vectors else [pk]
-        consistency: dict[str, Any] = ({"consistency_level": "Customized", "guarantee_timestamp": guarantee_ts}
-                                       if guarantee_ts else {"consistency_level": "Strong"})
-        out: dict[Any, tuple[str | None, list[float] | None]] = {}
-        for part in filters.batches(list(dict.fromkeys(keys))):
-            rows = call(lambda p=part: client.query(self.name, filter=filters.in_filter(pk, p), output_fields=fields,
-                                                    timeout=self.timeout * 3, **consistency), "reading stored chunks")
-            for row in rows:
-                vector = [float(x) for x in row[vector_field]] if vectors else None
-                out[row[pk]] = (row.get(TEXT_HASH), vector)
-        return out
+        return {row[pk]: (row.get(TEXT_HASH), [float(x) for x in row[vector_field]]) if vectors else (None, None)
+                for row in self._by_key(keys, fields, _as_of(guarantee_ts), "reading stored chunks")}
 
     # --- rows found by filter, removed by key (collections not keyed by record) ---------------
 
@@ -175,14 +166,9 @@ class MilvusRows:
     def vectors_by_key(self, keys: list[Any]) -> dict[Any, list[float]]:
         """key -> vector, read by primary key (no scan). Bounded: a strong read just listed the rows;
         a row missed anyway only costs its embedding."""
-        client, info = self.client, self.info
-        out: dict[Any, list[float]] = {}
-        for part in filters.batches(list(dict.fromkeys(keys))):
-            rows = call(lambda p=part: client.query(
-                self.name, filter=filters.in_filter(info.pk_field, p), output_fields=[info.pk_field, info.vector_field],
-                consistency_level="Bounded", timeout=self.timeout * 3), "reading stored vectors")
-            out.update((row[info.pk_field], [float(x) for x in row[info.vector_field]]) for row in rows)
-        return out
+        pk, vector_field = self.info.pk_field, self.info.vector_field
+        return {row[pk]: [float(x) for x in row[vector_field]] for row in self._by_key(
+            keys, [pk, vector_field], {"consistency_level": "Bounded"}, "reading stored vectors")}
 
     def delete_keys(self, keys: list[Any]) -> None:
         """Delete by primary key: Milvus finds the rows without evaluating a filter on every row."""
@@ -243,6 +229,13 @@ class MilvusRows:
         client = self.client
         return bool(call(lambda: client.query(self.name, filter=expr, output_fields=[pk], limit=1, timeout=timeout,
                                               **consistency), "querying rows"))
+
+
+def _as_of(guarantee_ts: int) -> dict[str, Any]:
+    """Read consistency that sees every write up to `guarantee_ts` (a `write_timestamp()`); 0: strong."""
+    if guarantee_ts:
+        return {"consistency_level": "Customized", "guarantee_timestamp": guarantee_ts}
+    return {"consistency_level": "Strong"}
 
 
 def _row_bytes(row: dict[str, Any]) -> int:

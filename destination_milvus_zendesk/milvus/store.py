@@ -147,15 +147,15 @@ class MilvusStore:
     def search(self, vector: Any, *, filter_expr: str, limit: int, output_fields: list[str],
                consistency_level: str = "Strong") -> list[dict[str, Any]]:
         return self.searches.search(vector, filter_expr=filter_expr, limit=limit, output_fields=output_fields,
-                                consistency_level=consistency_level)
+                                    consistency_level=consistency_level)
 
     def hybrid_search(self, vector: Any, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
                       fusion: tuple[str, Any], consistency_level: str = "Strong") -> list[dict[str, Any]]:
         return self.searches.hybrid_search(vector, text, filter_expr=filter_expr, limit=limit,
-                                       output_fields=output_fields, fusion=fusion,
-                                       consistency_level=consistency_level)
+                                           output_fields=output_fields, fusion=fusion,
+                                           consistency_level=consistency_level)
 
     def text_search(self, text: str, *, filter_expr: str, limit: int, output_fields: list[str],
                     consistency_level: str = "Strong") -> list[dict[str, Any]]:
         return self.searches.text_search(text, filter_expr=filter_expr, limit=limit, output_fields=output_fields,
-                                     consistency_level=consistency_level)
+                                         consistency_level=consistency_level)

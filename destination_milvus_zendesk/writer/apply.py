@@ -126,12 +126,11 @@ class OrderedApply:
         listed (`Prepared.beyond`) and those batches applied since wrote, by key; a record whose rows
         went on past the keys read, or a batch no longer remembered, is removed by filter (as are
         tag-scoped overwrites and deletions)."""
-        own = {key for keys in written.values() for key in keys}
         for tag, ids in prepared.dedup_ids.items():
             ids = self.applied.records_to_clean([r for r in ids if r not in prepared.absent_ids],
                                                 prepared.chunk_counts, prepared.shrunk_ids, prepared.probed_after_seq)
             if ids and not tag and prepared.shrunk_ids is not None:
-                ids = self._remove_by_key(ids, prepared, own)
+                ids = self._remove_by_key(ids, prepared, written)
             if not ids:
                 continue
             if tag:
@@ -141,11 +140,12 @@ class OrderedApply:
         if prepared.deleted_ids:
             self.store.delete_records(prepared.deleted_ids)
 
-    def _remove_by_key(self, ids: list[str], prepared: Prepared, own: set[Any]) -> list[str]:
+    def _remove_by_key(self, ids: list[str], prepared: Prepared, written: dict[str, list[Any]]) -> list[str]:
         """Deletes by key what is known of these records' extra rows; returns the records left to a filter."""
         since = self.applied.keys_written_after(prepared.probed_after_seq)
         if since is None:
             return ids
+        own = {key for keys in written.values() for key in keys}
         doomed = [key for record_id in ids if record_id not in prepared.unbounded
                   for key in [*prepared.beyond.get(record_id, ()), *since.get(record_id, ())] if key not in own]
         if doomed:

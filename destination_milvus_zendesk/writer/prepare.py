@@ -97,6 +97,9 @@ class Preparer:
         self.keyed = keyed
         self.chunker = Chunker.from_config(config.processing)
         self.absence = absence
+        # may stored vectors of unchanged chunks be reused at all (the config allows it, and the
+        # embedder's vectors are the ones stored)?
+        self.reusing = config.reuse_embeddings and embedder.reuses_stored_vectors
         self.embed_pool: ThreadPoolExecutor | None = None
 
     def prepare(self, batch: Batch, lookup: "Future[StoredRows] | None" = None) -> Prepared:
@@ -194,14 +197,13 @@ class Preparer:
     def _probe_keys(self, items: list[tuple[Document, Chunks]],
                     absent: set[str]) -> tuple[dict[Any, tuple[str, int, bool]], set[str]]:
         """(key -> (record, chunk index, is chunk n), the records whose stored vectors may be reused)."""
-        reusing = self.config.reuse_embeddings and self.embedder.reuses_stored_vectors
         keys: dict[Any, tuple[str, int, bool]] = {}
         reusable: set[str] = set()
         for doc, chunks in items:
             if (doc.record_id is None or doc.deleted or doc.record_id in absent
                     or not self.plans[doc.stream].keyed_by_record):
                 continue
-            if reusing and self._reusable(doc, chunks, absent):
+            if self.reusing and self._reusable(doc, chunks, absent):
                 reusable.add(doc.record_id)
             for index in range(len(chunks) if doc.record_id in reusable else 1):
                 keys[self.store.primary_key(doc.record_id, index)] = (doc.record_id, index, False)
@@ -233,7 +235,7 @@ class Preparer:
                         absent: set[str]) -> dict[tuple[str, str], list[float]]:
         """The stored vectors of unchanged chunks, read by key: the group's read listed the rows and
         their text hashes; only rows whose hash matches a new chunk of the record are read."""
-        if not self.config.reuse_embeddings or not self.embedder.reuses_stored_vectors:
+        if not self.reusing:
             return {}
         wanted: dict[tuple[str, str], Any] = {}
         for doc, chunks in items:
