@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from pymilvus import MilvusClient
@@ -64,8 +65,20 @@ def backend(request, tmp_path) -> Backend:
 
 
 @pytest.fixture
-def collection_name() -> str:
-    return "t_" + uuid.uuid4().hex[:10]
+def collection_name(request) -> Iterator[str]:
+    """A fresh name. On the session's server the test's collections (this name, and the name with a
+    suffix, such as a migration's target) are dropped afterwards: every loaded collection there holds
+    memory and index work for the rest of the session. A Lite file goes with its tmp_path."""
+    name = "t_" + uuid.uuid4().hex[:10]
+    yield name
+    if "milvus_server" in request.fixturenames:
+        client = request.getfixturevalue("milvus_server").client()
+        try:
+            for left in client.list_collections():
+                if left == name or left.startswith(name + "_"):
+                    client.drop_collection(left)
+        finally:
+            client.close()
 
 
 @pytest.fixture(autouse=True)
