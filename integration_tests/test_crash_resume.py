@@ -163,12 +163,8 @@ def test_kill9_and_resume_on_the_server(milvus_server, server_token, tmp_path, c
     from .helpers import Backend
 
     backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
-    try:
-        assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=2000, n_articles=40, kills=11,
-                                seed=20240501) >= 11
-    finally:
-        with backend.connect() as client:
-            client.drop_collection(collection_name)
+    assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=2000, n_articles=40, kills=11,
+                            seed=20240501) >= 11
 
 
 @pytest.mark.server
@@ -180,12 +176,8 @@ def test_kill9_and_resume_into_the_tutorial_collection(milvus_server, server_tok
     backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
     with backend.connect() as client:
         create_tutorial_collection(client, collection_name)
-    try:
-        assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=2500, n_articles=40, kills=6,
-                                seed=20240503, shape=", tutorial") >= 6
-    finally:
-        with backend.connect() as client:
-            client.drop_collection(collection_name)
+    assert crash_and_resume(backend, collection_name, tmp_path, n_tickets=2500, n_articles=40, kills=6,
+                            seed=20240503, shape=", tutorial") >= 6
 
 
 @pytest.mark.slow

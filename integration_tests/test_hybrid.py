@@ -113,11 +113,7 @@ def test_server_2_3_has_no_bm25_so_the_collection_is_dense_and_says_so(tmp_path,
     from .helpers import Backend
 
     backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
-    try:
-        _server_is_dense(backend, collection_name, tmp_path)
-    finally:
-        with backend.connect() as client:
-            client.drop_collection(collection_name)
+    _server_is_dense(backend, collection_name, tmp_path)
 
 
 def _server_is_dense(backend, collection_name, tmp_path):

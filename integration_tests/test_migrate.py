@@ -79,22 +79,9 @@ def strong_count(backend, name: str) -> int:
         return client.query(name, filter="", output_fields=["count(*)"], consistency_level="Strong")[0]["count(*)"]
 
 
-@pytest.fixture
-def dropped(backend):
-    """Collections a test creates on the shared server, dropped afterwards (a Lite file goes with tmp_path)."""
-    names: list[str] = []
-    yield names
-    if backend.name == "server":
-        with backend.connect() as client:
-            for name in names:
-                if client.has_collection(name):
-                    client.drop_collection(name)
-
-
 def test_a_copy_costs_no_tokens_and_later_syncs_dedup_as_in_a_created_collection(backend, collection_name, openai_stub,
-                                                                                   tmp_path, dropped):
+                                                                                   tmp_path):
     copy, direct = f"{collection_name}_v2", f"{collection_name}_direct"
-    dropped += [collection_name, copy, direct]
     with backend.connect() as client:
         create_tutorial_collection(client, collection_name)
     config = make_config(backend, collection_name, openai=openai_stub)
@@ -143,9 +130,8 @@ def test_a_copy_costs_no_tokens_and_later_syncs_dedup_as_in_a_created_collection
                                       for chunks in records.values())
 
 
-def test_killed_mid_copy_the_same_command_continues_without_duplicates(backend, collection_name, tmp_path, dropped):
+def test_killed_mid_copy_the_same_command_continues_without_duplicates(backend, collection_name, tmp_path):
     copy = f"{collection_name}_v2"
-    dropped += [collection_name, copy]
     with backend.connect() as client:
         create_tutorial_collection(client, collection_name, dim=8)
         total = fill_tutorial_collection(client, collection_name, range(1, 8001), dim=8)
@@ -175,9 +161,8 @@ def test_killed_mid_copy_the_same_command_continues_without_duplicates(backend, 
 
 
 def test_every_version_an_append_stream_kept_is_copied_and_a_later_dedup_sync_replaces_them(backend, collection_name,
-                                                                                             tmp_path, dropped):
+                                                                                             tmp_path):
     copy = f"{collection_name}_v2"
-    dropped += [collection_name, copy]
     with backend.connect() as client:
         create_tutorial_collection(client, collection_name)
     config = make_config(backend, collection_name)
@@ -199,9 +184,8 @@ def test_every_version_an_append_stream_kept_is_copied_and_a_later_dedup_sync_re
     assert [r["status"] for r in records["tickets_1"]] == ["solved"] and len(records["tickets_2"]) == 1
 
 
-def test_refusals_are_one_line_and_change_nothing(backend, collection_name, tmp_path, dropped):
+def test_refusals_are_one_line_and_change_nothing(backend, collection_name, tmp_path):
     other = f"{collection_name}_other"
-    dropped += [collection_name, other]
     with backend.connect() as client:
         create_tutorial_collection(client, collection_name, dim=8)
         create_tutorial_collection(client, other, dim=8)
@@ -220,9 +204,8 @@ def test_refusals_are_one_line_and_change_nothing(backend, collection_name, tmp_
 
 
 def test_check_and_the_query_cli_advise_migrate_once_for_a_large_scanning_collection(backend, collection_name,
-                                                                                       openai_stub, tmp_path, dropped):
+                                                                                       openai_stub, tmp_path):
     copy = f"{collection_name}_v2"
-    dropped += [collection_name, copy]
     with backend.connect() as client:
         create_tutorial_collection(client, collection_name)
         total = fill_tutorial_collection(client, collection_name, range(1, 41))

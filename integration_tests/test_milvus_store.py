@@ -31,9 +31,6 @@ def test_real_errors_are_classified_by_code(backend, collection_name):
             store.query("id >>> 0", ["id"])
     finally:
         store.close()
-        if backend.name == "server":
-            with backend.connect() as client:
-                client.drop_collection(collection_name)
 
 
 def _interrupted_creation(backend, name: str) -> None:
@@ -80,7 +77,6 @@ def test_describe_is_a_pure_read_then_repair_and_load_are_separate_steps(backend
         assert store.count() == 0
         assert store.describe().properties == info.properties  # a second describe sees the repaired collection
     finally:
-        store.client.drop_collection(collection_name)
         store.close()
 
 
@@ -90,21 +86,17 @@ def test_load_without_a_vector_index_is_a_config_error_unless_the_connector_may_
 
     backend = Backend("server", milvus_server.uri, {"mode": "token", "token": server_token}, server_token)
     _interrupted_creation(backend, collection_name)
-    try:
-        store = _store(backend, collection_name, create_collection=False)
-        info = store.describe()
-        assert store.repair(info) is info and not info.vector_indexed  # not ours to repair
-        with pytest.raises(ConfigError, match="has no index on its vector field 'vector'.*create_collection"):
-            store.load(info)
-        store.close()
-        store = _store(backend, collection_name, create_collection=True)
-        store.load(store.describe())  # check: the next sync repairs it, nothing to load yet
-        indexes, load_state, _ = _state(store.client, collection_name)
-        assert "NotLoad" in load_state and indexes == []
-        store.close()
-    finally:
-        with backend.connect() as client:
-            client.drop_collection(collection_name)
+    store = _store(backend, collection_name, create_collection=False)
+    info = store.describe()
+    assert store.repair(info) is info and not info.vector_indexed  # not ours to repair
+    with pytest.raises(ConfigError, match="has no index on its vector field 'vector'.*create_collection"):
+        store.load(info)
+    store.close()
+    store = _store(backend, collection_name, create_collection=True)
+    store.load(store.describe())  # check: the next sync repairs it, nothing to load yet
+    indexes, load_state, _ = _state(store.client, collection_name)
+    assert "NotLoad" in load_state and indexes == []
+    store.close()
 
 
 def test_a_schema_the_server_refuses_at_creation_is_a_one_line_config_error(milvus_server, server_token,
@@ -150,7 +142,6 @@ def test_session_timestamp_adapter_tracks_this_clients_writes(backend, collectio
         assert store.write_timestamp() > first
         assert store.existing_keys(["a#0", "b#0", "c#0"], store.write_timestamp()) == {"a#0", "b#0"}
     finally:
-        store.client.drop_collection(collection_name)
         store.close()
 
 
@@ -171,7 +162,6 @@ def test_keyed_probe_reads_hashes_and_vectors_by_key_and_emptiness_without_a_cou
         assert digest == "h2" and vector == pytest.approx([0.2, 0.2, 0.3, 0.4])
         assert store.chunks_by_key(["a#1", "c#0"], vectors=False) == {"a#1": (None, None)}
     finally:
-        store.client.drop_collection(collection_name)
         store.close()
 
 
@@ -208,9 +198,6 @@ def test_rows_of_a_tutorial_collection_are_listed_by_record_and_removed_by_key(b
         assert {r.key for r in store.stored_rows(["r0"])[0]} == {keys[3], keys[6]}
     finally:
         store.close()
-        if backend.name == "server":
-            with backend.connect() as client:
-                client.drop_collection(collection_name)
 
 
 def test_why_only_backends_with_bm25_get_the_partition_key(backend, collection_name):

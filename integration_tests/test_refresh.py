@@ -59,9 +59,6 @@ def _target(shape, backend, collection_name):
             create_tutorial_collection(client, collection_name)
     config = make_config(backend, collection_name, create=shape == "created")
     yield backend, collection_name, config
-    if backend.name == "server":  # the server is shared: leave no test collection behind
-        with backend.connect() as client:
-            client.drop_collection(collection_name)
 
 
 def completed(catalog, messages):
